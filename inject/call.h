@@ -1,0 +1,125 @@
+// inject/call.h
+//
+// The calls ipcfault can intercept, as a typed enum, and the call table: one
+// row per call with its name, its call sets, how it reports failure, the
+// errnos its man page documents, and the scenario keys that apply to it. The
+// scenario parser, `ipcfault calls`, the docs and the tests all read this
+// table; text names appear only at the edges.
+//
+//   const ipcfault::CallInfo& info = ipcfault::GetCallInfo(ipcfault::Call::kConnect);
+//   // info.name == "connect", info.sets & ipcfault::kSetNet
+//
+// Thread-safe: everything here is immutable.
+
+#ifndef IPCFAULT_INJECT_CALL_H_
+#define IPCFAULT_INJECT_CALL_H_
+
+#include <cstdint>
+#include <optional>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace ipcfault {
+
+// Every interceptable call. The _FORTIFY_SOURCE entry points (__read_chk,
+// __recv_chk, ...) count as the call they check.
+enum class Call : uint8_t {
+  kSocket,
+  kSocketpair,
+  kBind,
+  kListen,
+  kAccept,
+  kAccept4,
+  kConnect,
+  kRead,
+  kReadv,
+  kRecv,
+  kRecvfrom,
+  kRecvmsg,
+  kWrite,
+  kWritev,
+  kSend,
+  kSendto,
+  kSendmsg,
+  kShutdown,
+  kClose,
+  kPoll,
+  kEpollWait,
+  kGetaddrinfo,
+  kGethostbyname,
+  kKill,
+  kRaise,
+  kPthreadKill,
+  kPidfdSendSignal,
+  kSigaction,
+  kSigprocmask,
+  kFork,
+  kWaitpid,
+};
+inline constexpr int kCallCount = static_cast<int>(Call::kWaitpid) + 1;
+
+// A set of calls, one bit per Call.
+using CallMask = uint64_t;
+constexpr CallMask MaskOf(Call c) { return CallMask{1} << static_cast<int>(c); }
+
+// The named call sets of the scenario language (%net, %io, %signal, %process).
+enum CallSetBits : uint8_t {
+  kSetNet = 1 << 0,
+  kSetIo = 1 << 1,
+  kSetSignal = 1 << 2,
+  kSetProcess = 1 << 3,
+};
+
+// How a call reports failure; decides what an injected error= does.
+enum class FailureStyle : uint8_t {
+  kMinusOneErrno,   // returns -1 and sets errno (most calls)
+  kReturnsErrno,    // returns the error number itself (pthread_kill)
+  kNonzeroErrno,    // returns nonzero and sets errno (raise)
+  kEaiCode,         // returns an EAI_* code (getaddrinfo); EAI_SYSTEM + errno
+  kNullHErrno,      // returns NULL and sets h_errno (gethostbyname)
+};
+
+// The scenario keys, as bits, for CallInfo::keys.
+enum KeyBits : uint32_t {
+  kKeyError = 1 << 0,
+  kKeyRetval = 1 << 1,
+  kKeySignal = 1 << 2,
+  kKeyDelayEnter = 1 << 3,
+  kKeyDelayExit = 1 << 4,
+  kKeyWhen = 1 << 5,
+  kKeyShort = 1 << 6,   // read/write/send/recv family only
+  kKeyTimes = 1 << 7,
+  kKeyP = 1 << 8,
+  kKeySeed = 1 << 9,
+  kKeyFd = 1 << 10,     // calls that take an fd
+  kKeyPort = 1 << 11,   // calls on a socket or given a sockaddr
+  kKeySig = 1 << 12,    // kill family only
+};
+
+// One row of the call table.
+struct CallInfo {
+  Call call;
+  absl::string_view name;           // as in the scenario language: "accept4"
+  uint8_t sets;                     // CallSetBits
+  FailureStyle failure;
+  absl::Span<const int> errors;     // documented errnos (or EAI_* / h_errno codes)
+  uint32_t keys;                    // KeyBits that apply
+  bool defaults_to_socket_fds;      // read/write family: default filter fd=socket
+};
+
+// The table, in Call order: AllCalls()[static_cast<int>(c)].call == c.
+absl::Span<const CallInfo> AllCalls();
+
+// The row of `call`.
+const CallInfo& GetCallInfo(Call call);
+
+// The call named `name` ("connect"), or nullopt.
+std::optional<Call> CallByName(absl::string_view name);
+
+// "connect".
+absl::string_view CallName(Call call);
+
+}  // namespace ipcfault
+
+#endif  // IPCFAULT_INJECT_CALL_H_
