@@ -28,7 +28,10 @@
 // per-slot sequence number (odd while written, 2 * position + 2 when done);
 // a writer that finds its slot newer or busy drops its record. Readers copy a
 // slot and keep it only if the sequence number is the same, even and theirs
-// before and after. Every field is an atomic, so nothing is ever torn.
+// before and after. Every field is an atomic written with release and read
+// with acquire (plain moves on x86): a reader that sees any field of a newer
+// write also sees that write's odd sequence number, so a torn copy is always
+// detected, without fences (which TSan does not model).
 
 #include "ipcfault/inject/internal/engine.h"
 
@@ -250,18 +253,17 @@ void RecordFire(uint64_t group_id, const FiredFault& fault) {
     // Busy (another writer) or already newer: drop this record.
     if ((seq & 1) != 0 || seq >= writing) return;
   } while (!slot.seq.compare_exchange_weak(seq, writing, std::memory_order_relaxed));
-  std::atomic_thread_fence(std::memory_order_release);
-  slot.group_id.store(group_id, std::memory_order_relaxed);
-  slot.ordinal.store(fault.ordinal, std::memory_order_relaxed);
-  slot.time_ns.store(fault.time_ns, std::memory_order_relaxed);
-  slot.rule_text.store(fault.rule_text, std::memory_order_relaxed);
-  slot.rule_index.store(fault.rule_index, std::memory_order_relaxed);
-  slot.error.store(fault.error, std::memory_order_relaxed);
-  slot.fd.store(fault.fd, std::memory_order_relaxed);
-  slot.pid.store(fault.pid, std::memory_order_relaxed);
-  slot.tid.store(fault.tid, std::memory_order_relaxed);
-  slot.call.store(static_cast<uint8_t>(fault.call), std::memory_order_relaxed);
-  slot.action.store(static_cast<uint8_t>(fault.action), std::memory_order_relaxed);
+  slot.group_id.store(group_id, std::memory_order_release);
+  slot.ordinal.store(fault.ordinal, std::memory_order_release);
+  slot.time_ns.store(fault.time_ns, std::memory_order_release);
+  slot.rule_text.store(fault.rule_text, std::memory_order_release);
+  slot.rule_index.store(fault.rule_index, std::memory_order_release);
+  slot.error.store(fault.error, std::memory_order_release);
+  slot.fd.store(fault.fd, std::memory_order_release);
+  slot.pid.store(fault.pid, std::memory_order_release);
+  slot.tid.store(fault.tid, std::memory_order_release);
+  slot.call.store(static_cast<uint8_t>(fault.call), std::memory_order_release);
+  slot.action.store(static_cast<uint8_t>(fault.action), std::memory_order_release);
   slot.seq.store(writing + 1, std::memory_order_release);
 }
 
@@ -574,19 +576,18 @@ std::vector<FiredFault> RecordsOf(const RuleGroup& group) {
     const RingSlot& slot = ring[pos % kFiredRingSize];
     const uint64_t seq = slot.seq.load(std::memory_order_acquire);
     if (seq != 2 * pos + 2) continue;  // not written yet, dropped, or overwritten
-    if (slot.group_id.load(std::memory_order_relaxed) != group.id()) continue;
+    if (slot.group_id.load(std::memory_order_acquire) != group.id()) continue;
     FiredFault fault;
-    fault.call = static_cast<Call>(slot.call.load(std::memory_order_relaxed));
-    fault.rule_index = slot.rule_index.load(std::memory_order_relaxed);
-    fault.rule_text = slot.rule_text.load(std::memory_order_relaxed);
-    fault.action = static_cast<Action>(slot.action.load(std::memory_order_relaxed));
-    fault.error = slot.error.load(std::memory_order_relaxed);
-    fault.fd = slot.fd.load(std::memory_order_relaxed);
-    fault.pid = slot.pid.load(std::memory_order_relaxed);
-    fault.tid = slot.tid.load(std::memory_order_relaxed);
-    fault.ordinal = slot.ordinal.load(std::memory_order_relaxed);
-    fault.time_ns = slot.time_ns.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    fault.call = static_cast<Call>(slot.call.load(std::memory_order_acquire));
+    fault.rule_index = slot.rule_index.load(std::memory_order_acquire);
+    fault.rule_text = slot.rule_text.load(std::memory_order_acquire);
+    fault.action = static_cast<Action>(slot.action.load(std::memory_order_acquire));
+    fault.error = slot.error.load(std::memory_order_acquire);
+    fault.fd = slot.fd.load(std::memory_order_acquire);
+    fault.pid = slot.pid.load(std::memory_order_acquire);
+    fault.tid = slot.tid.load(std::memory_order_acquire);
+    fault.ordinal = slot.ordinal.load(std::memory_order_acquire);
+    fault.time_ns = slot.time_ns.load(std::memory_order_acquire);
     if (slot.seq.load(std::memory_order_relaxed) != seq) continue;  // overwritten meanwhile
     records.push_back(fault);
   }
