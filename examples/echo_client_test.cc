@@ -210,13 +210,16 @@ TEST(EchoClientTest, EchoesStopAtTheFirstFailure) {
 }
 
 TEST(EchoClientTest, LeaksNoFileDescriptor) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(EchoServerOptions()));
   int before = CountOpenFds();
-  EchoClientOptions options;
-  options.port = server->port();
-  ASSERT_THAT(RunEchoClient(options, nullptr), IsOk());
-  options.port = 1;  // refused
-  ASSERT_THAT(RunEchoClient(options, nullptr), ::testing::Not(IsOk()));
+  {
+    ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(EchoServerOptions()));
+    EchoClientOptions options;
+    options.port = server->port();
+    ASSERT_THAT(RunEchoClient(options, nullptr), IsOk());
+    options.port = 1;  // refused
+    ASSERT_THAT(RunEchoClient(options, nullptr), ::testing::Not(IsOk()));
+    // Stopping the server closes its side of the connections too.
+  }
   EXPECT_EQ(CountOpenFds(), before);
 }
 
