@@ -444,6 +444,20 @@ TEST(ScenarioTest, CppOnlyNarrowingIsNotFormattedButSaid) {
   EXPECT_EQ(back, rule);
 }
 
+TEST(NamesTest, ErrorAndSignalNames) {
+  EXPECT_EQ(ErrorName(Call::kConnect, ECONNREFUSED), "ECONNREFUSED");
+  EXPECT_EQ(ErrorName(Call::kRead, EWOULDBLOCK), "EAGAIN");
+  EXPECT_EQ(ErrorName(Call::kRead, 4000), "4000");
+  EXPECT_EQ(ErrorName(Call::kGetaddrinfo, EAI_AGAIN), "EAI_AGAIN");
+  EXPECT_EQ(ErrorName(Call::kGethostbyname, TRY_AGAIN), "TRY_AGAIN");
+  EXPECT_EQ(ErrorName(Call::kGethostbyname, NO_ADDRESS), "NO_DATA");
+  EXPECT_EQ(SignalName(SIGUSR1), "SIGUSR1");
+  EXPECT_EQ(SignalName(SIGCHLD), "SIGCHLD");
+  EXPECT_EQ(SignalName(SIGRTMIN), "SIGRTMIN");
+  EXPECT_EQ(SignalName(SIGRTMIN + 3), "SIGRTMIN+3");
+  EXPECT_EQ(SignalName(0), "0");
+}
+
 TEST(ValidateRuleTest, AcceptsWhatParsesAndRejectsWhatCannot) {
   ASSERT_OK_AND_ASSIGN(Rule rule, ParseRule("connect:error=ECONNREFUSED:when=1..2"));
   EXPECT_THAT(ValidateRule(rule), IsOk());
