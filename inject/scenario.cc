@@ -1048,6 +1048,24 @@ absl::StatusOr<Rule> ParseRule(absl::string_view text, absl::string_view source)
   return *std::move(rule);
 }
 
+absl::Status ValidateRule(const Rule& rule) {
+  if (rule.calls == 0) return absl::InvalidArgumentError("rule has no calls");
+  Rule plain = rule;
+  plain.thread.reset();
+  plain.predicate = nullptr;
+  const std::string text = FormatRule(plain);
+  std::optional<Rule> back;
+  if (auto f = ParseLine(text, &back)) {
+    return absl::InvalidArgumentError(absl::StrCat("rule '", text, "': ", f->message));
+  }
+  if (!back || !(*back == plain)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rule '", text, "' sets fields its action does not use, or values the scenario "
+        "language cannot state (such as a delay finer than 1ns)"));
+  }
+  return absl::OkStatus();
+}
+
 std::string FormatRule(const Rule& rule) {
   const Needs needs = NeedsOf(rule);
   std::string text = FormatCalls(rule, needs);

@@ -66,6 +66,9 @@ void CheckRoundTrip(absl::string_view input, const std::vector<ipcfault::Rule>& 
     const std::string line = ipcfault::FormatRule(rule);
     absl::StatusOr<ipcfault::Rule> back = ipcfault::ParseRule(line);
     if (!back.ok() || !(*back == rule)) Fail("FormatRule does not round-trip", input, line);
+    if (absl::Status valid = ipcfault::ValidateRule(rule); !valid.ok()) {
+      Fail("ValidateRule rejects a parsed rule", input, valid.message());
+    }
   }
 }
 
