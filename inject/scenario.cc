@@ -338,7 +338,7 @@ std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorVa
   return std::nullopt;
 }
 
-std::string ErrorName(int code, ErrorDomain domain) {
+std::string NameOfError(int code, ErrorDomain domain) {
   std::optional<absl::string_view> name;
   switch (domain) {
     case ErrorDomain::kErrno:
@@ -408,7 +408,7 @@ std::optional<Failure> ParseSignal(absl::string_view text, size_t offset, absl::
   return Failure{offset, absl::StrCat("unknown signal ", Quote(text), DidYouMean(text, words))};
 }
 
-std::string SignalName(int sig) {
+std::string NameOfSignal(int sig) {
   if (std::optional<absl::string_view> name = NameOf(kSignalNames, sig)) {
     return absl::StrCat("SIG", *name);
   }
@@ -1048,12 +1048,30 @@ absl::StatusOr<Rule> ParseRule(absl::string_view text, absl::string_view source)
   return *std::move(rule);
 }
 
+absl::Status ValidateRule(const Rule& rule) {
+  if (rule.calls == 0) return absl::InvalidArgumentError("rule has no calls");
+  Rule plain = rule;
+  plain.thread.reset();
+  plain.predicate = nullptr;
+  const std::string text = FormatRule(plain);
+  std::optional<Rule> back;
+  if (auto f = ParseLine(text, &back)) {
+    return absl::InvalidArgumentError(absl::StrCat("rule '", text, "': ", f->message));
+  }
+  if (!back || !(*back == plain)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rule '", text, "' sets fields its action does not use, or values the scenario "
+        "language cannot state (such as a delay finer than 1ns)"));
+  }
+  return absl::OkStatus();
+}
+
 std::string FormatRule(const Rule& rule) {
   const Needs needs = NeedsOf(rule);
   std::string text = FormatCalls(rule, needs);
   switch (rule.action) {
     case Action::kError:
-      absl::StrAppend(&text, ":error=", ErrorName(rule.error, *needs.domain));
+      absl::StrAppend(&text, ":error=", NameOfError(rule.error, *needs.domain));
       break;
     case Action::kRetval:
       absl::StrAppend(&text, ":retval=", rule.retval);
@@ -1064,7 +1082,7 @@ std::string FormatRule(const Rule& rule) {
     case Action::kNone:
       break;
   }
-  if (rule.signal != 0) absl::StrAppend(&text, ":signal=", SignalName(rule.signal));
+  if (rule.signal != 0) absl::StrAppend(&text, ":signal=", NameOfSignal(rule.signal));
   if (rule.delay_enter != absl::ZeroDuration()) {
     absl::StrAppend(&text, ":delay_enter=", FormatDelay(rule.delay_enter));
   }
@@ -1077,7 +1095,7 @@ std::string FormatRule(const Rule& rule) {
   if (rule.seed) absl::StrAppend(&text, ":seed=", *rule.seed);
   if (rule.fd.kind != FdFilter::Kind::kDefault) absl::StrAppend(&text, ":fd=", FormatFd(rule.fd));
   if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
-  if (rule.sig != 0) absl::StrAppend(&text, ":sig=", SignalName(rule.sig));
+  if (rule.sig != 0) absl::StrAppend(&text, ":sig=", NameOfSignal(rule.sig));
   if (rule.thread || rule.predicate) {
     std::vector<std::string> extra;
     if (rule.thread) extra.push_back(absl::StrCat("thread ", *rule.thread));
@@ -1086,6 +1104,10 @@ std::string FormatRule(const Rule& rule) {
   }
   return text;
 }
+
+std::string ErrorName(Call call, int code) { return NameOfError(code, DomainOf(call)); }
+
+std::string SignalName(int sig) { return NameOfSignal(sig); }
 
 std::string FormatScenario(absl::Span<const Rule> rules) {
   std::string text;
