@@ -1,9 +1,6 @@
 // docs/calls.md shows the call table; this test keeps it equal to the table
 // in call.cc. On a mismatch it prints the text the doc should hold.
 
-#include <netdb.h>
-#include <string.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -13,35 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/scenario.h"
 
 namespace ipcfault {
 namespace {
-
-std::string ErrorName(const CallInfo& info, int code) {
-  static constexpr std::pair<int, const char*> kEai[] = {
-      {EAI_ADDRFAMILY, "EAI_ADDRFAMILY"}, {EAI_AGAIN, "EAI_AGAIN"},
-      {EAI_BADFLAGS, "EAI_BADFLAGS"},     {EAI_FAIL, "EAI_FAIL"},
-      {EAI_FAMILY, "EAI_FAMILY"},         {EAI_MEMORY, "EAI_MEMORY"},
-      {EAI_NODATA, "EAI_NODATA"},         {EAI_NONAME, "EAI_NONAME"},
-      {EAI_SERVICE, "EAI_SERVICE"},       {EAI_SOCKTYPE, "EAI_SOCKTYPE"},
-      {EAI_SYSTEM, "EAI_SYSTEM"}};
-  static constexpr std::pair<int, const char*> kHErrno[] = {{HOST_NOT_FOUND, "HOST_NOT_FOUND"},
-                                                            {TRY_AGAIN, "TRY_AGAIN"},
-                                                            {NO_RECOVERY, "NO_RECOVERY"},
-                                                            {NO_DATA, "NO_DATA"}};
-  if (info.failure == FailureStyle::kEaiCode) {
-    for (auto [value, name] : kEai) {
-      if (value == code) return name;
-    }
-  } else if (info.failure == FailureStyle::kNullHErrno) {
-    for (auto [value, name] : kHErrno) {
-      if (value == code) return name;
-    }
-  } else if (const char* name = strerrorname_np(code)) {
-    return name;
-  }
-  return absl::StrCat(code);
-}
 
 std::string Failure(FailureStyle style) {
   switch (style) {
@@ -77,7 +49,7 @@ std::string Table() {
     if (info.keys & kKeySig) keys.push_back("sig");
     if (!(info.keys & kKeyRetval)) keys.push_back("(no retval)");
     std::vector<std::string> errors;
-    for (int e : info.errors) errors.push_back(ErrorName(info, e));
+    for (int e : info.errors) errors.push_back(ErrorName(info.call, e));
     std::string fd = !(info.keys & kKeyFd) ? "" : info.defaults_to_socket_fds ? "socket" : "any";
     absl::StrAppend(&out, "| ", info.name, " | ", absl::StrJoin(sets, " "), " | ",
                     Failure(info.failure), " | ", absl::StrJoin(keys, " "), " | ", fd, " | ",
