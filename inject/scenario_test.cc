@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -682,6 +684,23 @@ TEST(ScenarioPropertyTest, FormatThenParseIsIdentity) {
   // And as one scenario.
   ASSERT_OK_AND_ASSIGN(std::vector<Rule> back, ParseScenario(FormatScenario(all)));
   EXPECT_EQ(back, all);
+}
+
+TEST(ScenarioTest, ParsesFromManyThreadsAtOnce) {
+  // The name tables are built on first use; several threads may race to it.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&failures] {
+      for (const char* line : kDesignExamples) {
+        absl::StatusOr<Rule> rule = ParseRule(line);
+        if (!rule.ok() || FormatRule(*rule) != Uncommented(line)) ++failures;
+        if (ParseRule("connect:error=ECONNREFUSE").ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 // ---------------------------------------------------------------------------
