@@ -219,7 +219,7 @@ TEST_P(AcceptFailureTest, LogsAndKeepsServingTheNextClients) {
   ASSERT_OK_AND_ASSIGN(auto faults, Arm(absl::StrCat("accept:error=", error, ":when=1")));
   {
     ASSERT_OK_AND_ASSIGN(TestClient first, TestClient::Connect(server->port()));
-    EXPECT_THAT(first.Exchange("first client"), IsOkAndHolds("first client"));
+    ASSERT_THAT(first.Exchange("first client"), IsOkAndHolds("first client"));
   }
   ASSERT_OK_AND_ASSIGN(TestClient next, TestClient::Connect(server->port()));
   EXPECT_THAT(next.Exchange("next client"), IsOkAndHolds("next client"));
