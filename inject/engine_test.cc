@@ -668,21 +668,27 @@ TEST_F(EngineTest, DisarmAll) {
 
 TEST_F(EngineTest, ForkedChildKeepsRulesAndCounts) {
   Rule rule = ErrorOn(Call::kConnect, ECONNREFUSED);
-  rule.when = {4, 4, 1};
+  rule.when = {3, 4, 1};
   Armed armed({rule});
-  for (int i = 0; i < 3; ++i) ASSERT_FALSE(Decide(Site(Call::kConnect)).fired);
+  for (int i = 0; i < 2; ++i) ASSERT_FALSE(Decide(Site(Call::kConnect)).fired);
+  ASSERT_TRUE(Decide(Site(Call::kConnect)).fired);  // the parent's fire: its pid and tid
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     // The 4th connect in the child fires: it inherited the count of 3.
     const bool fired = Decide(Site(Call::kConnect)).error == ECONNREFUSED;
-    const bool counted = armed.matched(0) == 4 && armed.fired(0) == 1;
+    const bool counted = armed.matched(0) == 4 && armed.fired(0) == 2;
+    // The record names the child, not the parent it was forked from.
+    std::vector<FiredFault> records = RecordsOf(armed.group());
+    const bool recorded = records.size() == 2 && records[1].ordinal == 4 &&
+                          records[1].pid == getpid() && records[1].tid == Gettid() &&
+                          records[0].pid != getpid();
     // Arming and disarming still work in the child (no reader is stuck).
     auto group = std::make_shared<RuleGroup>(std::vector<Rule>{ErrorOn(Call::kBind, EACCES)},
                                              std::vector<std::string>());
     const bool rearmed = ArmGroup(group).ok() && Decide(Site(Call::kBind)).fired;
     DisarmGroup(*group);
-    _exit(fired && counted && rearmed ? 0 : 1);
+    _exit(fired && counted && recorded && rearmed ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
@@ -690,7 +696,7 @@ TEST_F(EngineTest, ForkedChildKeepsRulesAndCounts) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   // The parent's counts are its own.
   EXPECT_EQ(armed.matched(0), 3u);
-  EXPECT_EQ(armed.fired(0), 0u);
+  EXPECT_EQ(armed.fired(0), 1u);
 }
 
 // Threads decide while another thread arms and disarms over and over. Run
