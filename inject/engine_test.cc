@@ -703,8 +703,8 @@ TEST_F(EngineTest, ForkedChildKeepsRulesAndCounts) {
 // under --config=tsan and --config=asan: a snapshot freed too early, or a
 // counter raced, is reported there.
 TEST_F(EngineTest, ArmingWhileOtherThreadsDecide) {
-  constexpr int kDeciders = 3;
-  constexpr int kRounds = 200;
+  constexpr int kDeciders = 2;
+  constexpr int kRounds = 100;
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> decided{0};
   std::vector<std::thread> deciders;
