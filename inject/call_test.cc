@@ -1,0 +1,174 @@
+#include "ipcfault/inject/call.h"
+
+#include <errno.h>
+#include <netdb.h>
+
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ipcfault {
+namespace {
+
+using ::testing::Contains;
+using ::testing::Each;
+using ::testing::Lt;
+using ::testing::Optional;
+
+TEST(CallTableTest, HasOneRowPerCallInEnumOrder) {
+  ASSERT_EQ(AllCalls().size(), static_cast<size_t>(kCallCount));
+  for (int i = 0; i < kCallCount; ++i) {
+    EXPECT_EQ(static_cast<int>(AllCalls()[i].call), i) << AllCalls()[i].name;
+    EXPECT_EQ(&GetCallInfo(static_cast<Call>(i)), &AllCalls()[i]);
+  }
+}
+
+TEST(CallTableTest, NamesAreUniqueAndRoundTrip) {
+  absl::flat_hash_set<absl::string_view> names;
+  for (const CallInfo& info : AllCalls()) {
+    EXPECT_TRUE(names.insert(info.name).second) << "duplicate name " << info.name;
+    EXPECT_THAT(CallByName(info.name), Optional(info.call));
+    EXPECT_EQ(CallName(info.call), info.name);
+  }
+  EXPECT_EQ(CallByName("conect"), std::nullopt);
+  EXPECT_EQ(CallByName(""), std::nullopt);
+  EXPECT_EQ(CallByName("Connect"), std::nullopt);
+}
+
+TEST(CallTableTest, EveryRowDocumentsUniqueErrors) {
+  for (const CallInfo& info : AllCalls()) {
+    EXPECT_FALSE(info.errors.empty()) << info.name;
+    absl::flat_hash_set<int> seen;
+    for (int e : info.errors) {
+      EXPECT_TRUE(seen.insert(e).second) << info.name << " lists " << e << " twice";
+    }
+  }
+}
+
+TEST(CallTableTest, ErrorsMatchTheFailureStyle) {
+  for (const CallInfo& info : AllCalls()) {
+    switch (info.failure) {
+      case FailureStyle::kEaiCode:
+        EXPECT_THAT(info.errors, Each(Lt(0))) << info.name;  // glibc's EAI_* are negative
+        EXPECT_THAT(info.errors, Contains(EAI_AGAIN));
+        break;
+      case FailureStyle::kNullHErrno:
+        EXPECT_THAT(info.errors, Contains(HOST_NOT_FOUND));
+        EXPECT_THAT(info.errors, Contains(TRY_AGAIN));
+        break;
+      default:
+        for (int e : info.errors) {
+          EXPECT_GT(e, 0) << info.name;
+          EXPECT_NE(strerrorname_np(e), nullptr) << info.name << " lists unnamed errno " << e;
+        }
+    }
+  }
+}
+
+TEST(CallTableTest, EveryCallIsInASetAndAcceptsTheCommonKeys) {
+  constexpr uint32_t kCommon = kKeyError | kKeySignal | kKeyDelayEnter | kKeyDelayExit |
+                               kKeyWhen | kKeyTimes | kKeyP | kKeySeed;
+  for (const CallInfo& info : AllCalls()) {
+    EXPECT_NE(info.sets, 0) << info.name;
+    EXPECT_EQ(info.keys & kCommon, kCommon) << info.name;
+  }
+}
+
+bool Has(Call call, uint32_t key) { return (GetCallInfo(call).keys & key) != 0; }
+bool In(Call call, uint8_t set) { return (GetCallInfo(call).sets & set) != 0; }
+
+TEST(CallTableTest, ShortAppliesToTheTransferFamilyOnly) {
+  const absl::flat_hash_set<Call> transfer = {
+      Call::kRead, Call::kReadv, Call::kRecv,  Call::kRecvfrom, Call::kRecvmsg,
+      Call::kWrite, Call::kWritev, Call::kSend, Call::kSendto,  Call::kSendmsg};
+  for (const CallInfo& info : AllCalls()) {
+    EXPECT_EQ(Has(info.call, kKeyShort), transfer.contains(info.call)) << info.name;
+    // Every transfer is %io, and takes an fd that may be a socket.
+    if (transfer.contains(info.call)) {
+      EXPECT_TRUE(In(info.call, kSetIo)) << info.name;
+      EXPECT_TRUE(Has(info.call, kKeyFd)) << info.name;
+      EXPECT_TRUE(Has(info.call, kKeyPort)) << info.name;
+    }
+  }
+}
+
+TEST(CallTableTest, SigAppliesToTheKillFamilyOnly) {
+  const absl::flat_hash_set<Call> senders = {Call::kKill, Call::kRaise, Call::kPthreadKill,
+                                             Call::kPidfdSendSignal};
+  for (const CallInfo& info : AllCalls()) {
+    EXPECT_EQ(Has(info.call, kKeySig), senders.contains(info.call)) << info.name;
+    if (senders.contains(info.call)) {
+      EXPECT_TRUE(In(info.call, kSetSignal)) << info.name;
+    }
+  }
+}
+
+TEST(CallTableTest, OnlyTheReadWriteFamilyDefaultsToSocketFds) {
+  for (const CallInfo& info : AllCalls()) {
+    bool expected = info.call == Call::kRead || info.call == Call::kReadv ||
+                    info.call == Call::kWrite || info.call == Call::kWritev;
+    EXPECT_EQ(info.defaults_to_socket_fds, expected) << info.name;
+    // A default fd filter needs the fd= key.
+    if (info.defaults_to_socket_fds) {
+      EXPECT_TRUE(Has(info.call, kKeyFd)) << info.name;
+    }
+  }
+}
+
+TEST(CallTableTest, PortNeedsAnFd) {
+  for (const CallInfo& info : AllCalls()) {
+    if (Has(info.call, kKeyPort)) {
+      EXPECT_TRUE(Has(info.call, kKeyFd)) << info.name;
+    }
+  }
+  EXPECT_TRUE(Has(Call::kConnect, kKeyPort));
+  EXPECT_TRUE(Has(Call::kBind, kKeyPort));
+  EXPECT_FALSE(Has(Call::kSocket, kKeyPort));
+  EXPECT_FALSE(Has(Call::kSocket, kKeyFd));
+  EXPECT_FALSE(Has(Call::kPoll, kKeyFd));
+}
+
+TEST(CallTableTest, FailureStyles) {
+  EXPECT_EQ(GetCallInfo(Call::kGetaddrinfo).failure, FailureStyle::kEaiCode);
+  EXPECT_EQ(GetCallInfo(Call::kGethostbyname).failure, FailureStyle::kNullHErrno);
+  EXPECT_EQ(GetCallInfo(Call::kPthreadKill).failure, FailureStyle::kReturnsErrno);
+  EXPECT_EQ(GetCallInfo(Call::kRaise).failure, FailureStyle::kNonzeroErrno);
+  EXPECT_EQ(GetCallInfo(Call::kConnect).failure, FailureStyle::kMinusOneErrno);
+  // Results retval= could not fake.
+  EXPECT_FALSE(Has(Call::kGetaddrinfo, kKeyRetval));
+  EXPECT_FALSE(Has(Call::kGethostbyname, kKeyRetval));
+}
+
+TEST(CallTableTest, SetsAsDocumented) {
+  auto members = [](uint8_t set) {
+    std::string out;
+    for (const CallInfo& info : AllCalls()) {
+      if (info.sets & set) out += std::string(info.name) + " ";
+    }
+    return out;
+  };
+  EXPECT_EQ(members(kSetNet),
+            "socket socketpair bind listen accept accept4 connect read readv recv recvfrom "
+            "recvmsg write writev send sendto sendmsg shutdown close poll epoll_wait "
+            "getaddrinfo gethostbyname ");
+  EXPECT_EQ(members(kSetIo),
+            "read readv recv recvfrom recvmsg write writev send sendto sendmsg close poll "
+            "epoll_wait ");
+  EXPECT_EQ(members(kSetSignal),
+            "kill raise pthread_kill pidfd_send_signal sigaction sigprocmask ");
+  EXPECT_EQ(members(kSetProcess), "kill pidfd_send_signal fork waitpid ");
+}
+
+TEST(CallTableTest, ManPageSamples) {
+  EXPECT_THAT(GetCallInfo(Call::kConnect).errors, Contains(ECONNREFUSED));
+  EXPECT_THAT(GetCallInfo(Call::kAccept).errors, Contains(EMFILE));
+  EXPECT_THAT(GetCallInfo(Call::kSend).errors, Contains(EPIPE));
+  EXPECT_THAT(GetCallInfo(Call::kKill).errors, Contains(EPERM));
+  EXPECT_THAT(GetCallInfo(Call::kWaitpid).errors, Contains(ECHILD));
+  EXPECT_THAT(GetCallInfo(Call::kFork).errors, Contains(EAGAIN));
+}
+
+}  // namespace
+}  // namespace ipcfault

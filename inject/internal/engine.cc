@@ -1,0 +1,597 @@
+// The process-wide engine: armed rules, the decision, the fired-fault ring.
+//
+// Armed rules. Every armed RuleGroup (in arming order) is flattened into one
+// immutable RuleSet; arming or disarming builds a new RuleSet under arm_mu and
+// swaps it into armed_rules. Decide() reads whichever RuleSet it loads and
+// never takes a lock. Alongside, armed_calls holds the union of the armed
+// rules' call masks, so a call that no rule names returns after one load.
+//
+// Reclamation. A replaced RuleSet may still be read by a Decide() that loaded
+// it just before the swap, so it is freed only once no reader can hold it.
+// Readers announce themselves in a per-thread reader slot (a padded atomic
+// counter; threads are spread over kReaderSlots slots, so two threads rarely
+// share a cache line): increment (seq_cst), load armed_rules (seq_cst), read,
+// decrement (release). The writer swaps armed_rules (seq_cst), then waits
+// (yielding) until each slot has been seen at zero. By the seq_cst order, a
+// reader that loaded the old RuleSet incremented its slot before the swap, so
+// the writer sees it until it leaves. A forked child has only the forking
+// thread: its atfork handler zeroes the slots of threads that were mid-Decide
+// in the parent and no longer exist.
+//
+// Counters live in the RuleGroup (not the RuleSet), so they carry across
+// swaps and stay readable after disarming. The group outlives every RuleSet
+// that points into it: the engine holds it while armed, and DisarmGroup()
+// returns only after the RuleSet that named it is gone.
+//
+// The fired-fault ring is a fixed array of kFiredRingSize slots. A fire takes
+// the next position (one fetch_add) and writes slot position % size under a
+// per-slot sequence number (odd while written, 2 * position + 2 when done);
+// a writer that finds its slot newer or busy drops its record. Readers copy a
+// slot and keep it only if the sequence number is the same, even and theirs
+// before and after. Every field is an atomic written with release and read
+// with acquire (plain moves on x86): a reader that sees any field of a newer
+// write also sees that write's odd sequence number, so a torn copy is always
+// detected, without fences (which TSan does not model).
+
+#include "ipcfault/inject/internal/engine.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ipcfault/inject/bypass.h"
+#include "ipcfault/inject/call.h"
+#include "ipcfault/inject/internal/arming.h"
+
+namespace ipcfault::inject_internal {
+
+ABSL_CONST_INIT std::atomic<const RuleSet*> armed_rules{nullptr};
+
+// One armed rule as Decide() reads it: pointers into its RuleGroup and what
+// arming could work out in advance.
+struct ArmedRule {
+  const Rule* rule;
+  RuleCounters* counters;
+  const char* text;
+  uint64_t group_id;
+  uint64_t seed;                // seed= or the process seed (p= only)
+  CallMask calls;
+  CallMask socket_by_default;   // calls on which FdFilter::kDefault is socket
+  uint32_t index;               // within its group
+};
+
+// An immutable snapshot of every armed rule, in arming order.
+class RuleSet {
+ public:
+  std::vector<ArmedRule> rules;
+};
+
+namespace {
+
+// The union of the armed rules' call masks.
+ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
+
+ABSL_CONST_INIT std::atomic<FireHook> fire_hook{nullptr};
+
+// ---------------------------------------------------------------------------
+// Reader slots (see "Reclamation" above).
+
+constexpr int kReaderSlots = 64;
+
+struct alignas(64) ReaderSlot {
+  std::atomic<int64_t> active{0};
+};
+
+ABSL_CONST_INIT ReaderSlot reader_slots[kReaderSlots];
+ABSL_CONST_INIT std::atomic<uint32_t> next_reader_slot{0};
+ABSL_CONST_INIT thread_local int reader_slot
+    __attribute__((tls_model("initial-exec"))) = -1;
+
+// Marks the calling thread as reading armed_rules. Async-signal-safe: a
+// handler that interrupts a reader nests on the same slot.
+class ReadSection {
+ public:
+  ReadSection() {
+    int slot = reader_slot;
+    if (ABSL_PREDICT_FALSE(slot < 0)) {
+      slot = static_cast<int>(next_reader_slot.fetch_add(1, std::memory_order_relaxed) %
+                              kReaderSlots);
+      reader_slot = slot;
+    }
+    slot_ = &reader_slots[slot];
+    slot_->active.fetch_add(1, std::memory_order_seq_cst);
+  }
+  ~ReadSection() { slot_->active.fetch_sub(1, std::memory_order_release); }
+  ReadSection(const ReadSection&) = delete;
+  ReadSection& operator=(const ReadSection&) = delete;
+
+ private:
+  ReaderSlot* slot_;
+};
+
+// Returns once every reader that could have loaded a RuleSet swapped out
+// before this call has left.
+void WaitForReaders() {
+  for (ReaderSlot& slot : reader_slots) {
+    while (slot.active.load(std::memory_order_seq_cst) != 0) sched_yield();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Arming state, under arm_mu.
+
+ABSL_CONST_INIT std::mutex arm_mu;
+
+std::vector<std::shared_ptr<RuleGroup>>& ArmedGroups() {
+  static auto* groups = new std::vector<std::shared_ptr<RuleGroup>>();
+  return *groups;
+}
+
+std::optional<uint64_t> process_seed;  // guarded by arm_mu
+bool atfork_installed = false;         // guarded by arm_mu
+
+void AtforkPrepare() { arm_mu.lock(); }
+void AtforkParent() { arm_mu.unlock(); }
+void AtforkChild() {
+  // Only the forking thread exists in the child; it is not mid-Decide (fork
+  // is decided before the real fork runs), so no reader is active.
+  for (ReaderSlot& slot : reader_slots) slot.active.store(0, std::memory_order_relaxed);
+  arm_mu.unlock();
+}
+
+// Builds the RuleSet of every armed group and swaps it in; frees the old one
+// once no reader holds it. Requires arm_mu.
+void PublishLocked() {
+  auto next = std::make_unique<RuleSet>();
+  CallMask calls = 0;
+  for (const std::shared_ptr<RuleGroup>& group : ArmedGroups()) {
+    for (size_t i = 0; i < group->size(); ++i) {
+      const Rule& rule = group->rule(i);
+      ArmedRule armed;
+      armed.rule = &rule;
+      armed.counters = &group->counters(i);
+      armed.text = group->text(i).c_str();
+      armed.group_id = group->id();
+      armed.seed = rule.seed.has_value() ? *rule.seed : process_seed.value_or(0);
+      armed.calls = rule.calls;
+      armed.socket_by_default = 0;
+      for (const CallInfo& info : AllCalls()) {
+        if ((rule.calls & MaskOf(info.call)) != 0 && info.defaults_to_socket_fds) {
+          armed.socket_by_default |= MaskOf(info.call);
+        }
+      }
+      armed.index = static_cast<uint32_t>(i);
+      next->rules.push_back(armed);
+      calls |= rule.calls;
+    }
+  }
+  const RuleSet* fresh = next->rules.empty() ? nullptr : next.release();
+  const RuleSet* old = armed_rules.exchange(fresh, std::memory_order_seq_cst);
+  armed_calls.store(calls, std::memory_order_release);
+  if (old != nullptr) {
+    WaitForReaders();
+    delete old;
+  }
+}
+
+absl::StatusOr<uint64_t> ProcessSeedLocked() {
+  if (process_seed.has_value()) return *process_seed;
+  const char* env = std::getenv("IPCFAULT_SEED");
+  if (env != nullptr && *env != '\0') {
+    absl::StatusOr<uint64_t> seed = ParseSeed(env);
+    if (!seed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("IPCFAULT_SEED: ", seed.status().message()));
+    }
+    process_seed = *seed;
+    return *seed;
+  }
+  std::random_device device;
+  const uint64_t seed = (uint64_t{device()} << 32) ^ device();
+  process_seed = seed;
+  const std::string note = absl::StrCat(
+      "ipcfault: IPCFAULT_SEED=", seed,
+      " (random seed for p= rules; set IPCFAULT_SEED to repeat this run)\n");
+  // Straight to the kernel: never through an interposed write().
+  syscall(SYS_write, STDERR_FILENO, note.data(), note.size());
+  return seed;
+}
+
+// ---------------------------------------------------------------------------
+// The fired-fault ring.
+
+struct alignas(64) RingSlot {
+  std::atomic<uint64_t> seq{0};   // 0 empty; odd: being written; 2 * pos + 2: holds pos
+  std::atomic<uint64_t> group_id{0};
+  std::atomic<uint64_t> ordinal{0};
+  std::atomic<int64_t> time_ns{0};
+  std::atomic<const char*> rule_text{nullptr};
+  std::atomic<uint32_t> rule_index{0};
+  std::atomic<int32_t> error{0};
+  std::atomic<int32_t> fd{0};
+  std::atomic<int32_t> pid{0};
+  std::atomic<int32_t> tid{0};
+  std::atomic<uint8_t> call{0};
+  std::atomic<uint8_t> action{0};
+};
+
+ABSL_CONST_INIT RingSlot ring[kFiredRingSize];
+ABSL_CONST_INIT std::atomic<uint64_t> ring_next{0};
+
+void RecordFire(uint64_t group_id, const FiredFault& fault) {
+  const uint64_t pos = ring_next.fetch_add(1, std::memory_order_relaxed);
+  RingSlot& slot = ring[pos % kFiredRingSize];
+  const uint64_t writing = 2 * pos + 1;
+  uint64_t seq = slot.seq.load(std::memory_order_relaxed);
+  do {
+    // Busy (another writer) or already newer: drop this record.
+    if ((seq & 1) != 0 || seq >= writing) return;
+  } while (!slot.seq.compare_exchange_weak(seq, writing, std::memory_order_relaxed));
+  slot.group_id.store(group_id, std::memory_order_release);
+  slot.ordinal.store(fault.ordinal, std::memory_order_release);
+  slot.time_ns.store(fault.time_ns, std::memory_order_release);
+  slot.rule_text.store(fault.rule_text, std::memory_order_release);
+  slot.rule_index.store(fault.rule_index, std::memory_order_release);
+  slot.error.store(fault.error, std::memory_order_release);
+  slot.fd.store(fault.fd, std::memory_order_release);
+  slot.pid.store(fault.pid, std::memory_order_release);
+  slot.tid.store(fault.tid, std::memory_order_release);
+  slot.call.store(static_cast<uint8_t>(fault.call), std::memory_order_release);
+  slot.action.store(static_cast<uint8_t>(fault.action), std::memory_order_release);
+  slot.seq.store(writing + 1, std::memory_order_release);
+}
+
+// ---------------------------------------------------------------------------
+// The decision.
+
+pid_t CurrentTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+int PortOf(const struct sockaddr* addr, socklen_t len) {
+  if (addr == nullptr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -1;
+  if (addr->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);
+  }
+  if (addr->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_port);
+  }
+  return -1;
+}
+
+// What the filters need to know about one call beyond its CallSite, each
+// found out at most once and only if some rule asks.
+class CallFacts {
+ public:
+  enum class FdKind : uint8_t { kUnknown, kNone, kSocket, kPipe, kFile };
+
+  explicit CallFacts(const CallSite& site) : site_(site) {}
+
+  FdKind kind() {
+    if (kind_ == FdKind::kUnknown) {
+      struct stat st;
+      if (site_.fd < 0 || fstat(site_.fd, &st) != 0) {
+        kind_ = FdKind::kNone;
+      } else if (S_ISSOCK(st.st_mode)) {
+        kind_ = FdKind::kSocket;
+      } else if (S_ISFIFO(st.st_mode)) {
+        kind_ = FdKind::kPipe;
+      } else {
+        kind_ = FdKind::kFile;
+      }
+    }
+    return kind_;
+  }
+
+  // Whether `port` is the call's port: that of its address if it has one,
+  // else the local or the peer port of its fd.
+  bool HasPort(int port) {
+    if (!ports_known_) {
+      ports_known_ = true;
+      if (site_.addr != nullptr) {
+        local_port_ = PortOf(site_.addr, site_.addrlen);
+      } else if (site_.fd >= 0) {
+        sockaddr_storage addr;
+        socklen_t len = sizeof(addr);
+        if (getsockname(site_.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+          local_port_ = PortOf(reinterpret_cast<sockaddr*>(&addr), len);
+        }
+        len = sizeof(addr);
+        if (getpeername(site_.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+          peer_port_ = PortOf(reinterpret_cast<sockaddr*>(&addr), len);
+        }
+      }
+    }
+    return port == local_port_ || port == peer_port_;
+  }
+
+  pid_t tid() {
+    if (tid_ == 0) tid_ = CurrentTid();
+    return tid_;
+  }
+
+ private:
+  const CallSite& site_;
+  FdKind kind_ = FdKind::kUnknown;
+  bool ports_known_ = false;
+  int local_port_ = -1;
+  int peer_port_ = -1;
+  pid_t tid_ = 0;
+};
+
+bool Matches(const ArmedRule& armed, CallMask bit, const CallSite& site, CallFacts& facts) {
+  const Rule& rule = *armed.rule;
+  if (rule.sig != 0 && site.sig != rule.sig) return false;
+  FdFilter::Kind kind = rule.fd.kind;
+  if (kind == FdFilter::Kind::kDefault) {
+    kind = (armed.socket_by_default & bit) != 0 ? FdFilter::Kind::kSocket
+                                                : FdFilter::Kind::kAny;
+  }
+  switch (kind) {
+    case FdFilter::Kind::kDefault:
+    case FdFilter::Kind::kAny:
+      break;
+    case FdFilter::Kind::kNumber:
+      if (site.fd != rule.fd.number) return false;
+      break;
+    case FdFilter::Kind::kSocket:
+      if (facts.kind() != CallFacts::FdKind::kSocket) return false;
+      break;
+    case FdFilter::Kind::kPipe:
+      if (facts.kind() != CallFacts::FdKind::kPipe) return false;
+      break;
+    case FdFilter::Kind::kFile:
+      if (facts.kind() != CallFacts::FdKind::kFile) return false;
+      break;
+  }
+  if (rule.port >= 0 && !facts.HasPort(rule.port)) return false;
+  if (rule.thread.has_value() && facts.tid() != *rule.thread) return false;
+  if (rule.predicate && !rule.predicate(site)) return false;
+  return true;
+}
+
+// Takes one of the rule's times= fires, if any is left.
+bool TakeFire(std::atomic<uint64_t>& fired, uint64_t times) {
+  if (times == 0) {
+    fired.fetch_add(1, std::memory_order_acq_rel);
+    return true;
+  }
+  uint64_t done = fired.load(std::memory_order_relaxed);
+  do {
+    if (done >= times) return false;
+  } while (!fired.compare_exchange_weak(done, done + 1, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed));
+  return true;
+}
+
+int64_t RealtimeNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+Injection DecideIn(const RuleSet& set, const CallSite& site, CallMask bit) {
+  Injection result;
+  CallFacts facts(site);
+  for (const ArmedRule& armed : set.rules) {
+    if ((armed.calls & bit) == 0) continue;
+    if (!Matches(armed, bit, site, facts)) continue;
+    const uint64_t ordinal = armed.counters->matched.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (result.fired) continue;  // an earlier rule won; this one only counts
+    const Rule& rule = *armed.rule;
+    if (!rule.when.Includes(ordinal)) continue;
+    if (rule.probability < 1.0 &&
+        !ProbabilityDraw(armed.seed, armed.index, ordinal, rule.probability)) {
+      continue;
+    }
+    if (!TakeFire(armed.counters->fired, rule.times)) continue;
+
+    result.fired = true;
+    result.action = rule.action;
+    result.error = rule.error;
+    result.retval = rule.retval;
+    result.short_bytes = rule.short_bytes;
+    result.delay_enter_ns = absl::ToInt64Nanoseconds(rule.delay_enter);
+    result.delay_exit_ns = absl::ToInt64Nanoseconds(rule.delay_exit);
+    result.signal = rule.signal;
+
+    FiredFault fault;
+    fault.call = site.call;
+    fault.rule_index = armed.index;
+    fault.rule_text = armed.text;
+    fault.action = rule.action;
+    fault.error = rule.action == Action::kError ? rule.error : 0;
+    fault.fd = site.fd;
+    fault.pid = static_cast<pid_t>(syscall(SYS_getpid));
+    fault.tid = facts.tid();
+    fault.ordinal = ordinal;
+    fault.time_ns = RealtimeNs();
+    RecordFire(armed.group_id, fault);
+    if (FireHook hook = fire_hook.load(std::memory_order_acquire); hook != nullptr) {
+      hook(fault);
+    }
+  }
+  return result;
+}
+
+ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit) {
+  const int saved_errno = errno;
+  Injection result;
+  {
+    ReadSection section;
+    const RuleSet* set = armed_rules.load(std::memory_order_seq_cst);
+    if (set != nullptr) result = DecideIn(*set, site, bit);
+  }
+  errno = saved_errno;
+  return result;
+}
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+Injection Decide(const CallSite& site) {
+  if (BypassActive()) return Injection{};
+  const CallMask bit = MaskOf(site.call);
+  if ((armed_calls.load(std::memory_order_acquire) & bit) == 0) return Injection{};
+  return DecideArmed(site, bit);
+}
+
+void SetFireHook(FireHook hook) { fire_hook.store(hook, std::memory_order_release); }
+
+bool ProbabilityDraw(uint64_t seed, uint32_t index, uint64_t ordinal, double p) {
+  if (p >= 1.0) return true;
+  // One independent stream per (seed, rule index); the ordinal indexes into
+  // it, so the draw does not depend on which thread made the call.
+  const uint64_t stream = SplitMix64(seed ^ SplitMix64(uint64_t{index} + 1));
+  const uint64_t bits = SplitMix64(stream ^ SplitMix64(ordinal));
+  const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
+  return u < p;
+}
+
+absl::StatusOr<uint64_t> ParseSeed(absl::string_view text) {
+  absl::string_view digits = absl::StripAsciiWhitespace(text);
+  uint64_t value = 0;
+  bool ok;
+  if (absl::StartsWithIgnoreCase(digits, "0x")) {
+    digits.remove_prefix(2);
+    ok = !digits.empty() && absl::SimpleHexAtoi(digits, &value) &&
+         digits.find_first_of("+-") == absl::string_view::npos;
+  } else {
+    ok = !digits.empty() && digits.find_first_not_of("0123456789") == absl::string_view::npos &&
+         absl::SimpleAtoi(digits, &value);
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not an unsigned 64-bit number"));
+  }
+  return value;
+}
+
+absl::StatusOr<uint64_t> ProcessSeed() {
+  std::lock_guard<std::mutex> lock(arm_mu);
+  return ProcessSeedLocked();
+}
+
+namespace {
+std::atomic<uint64_t> next_group_id{1};
+}  // namespace
+
+RuleGroup::RuleGroup(std::vector<Rule> rules, std::vector<std::string> texts)
+    : id_(next_group_id.fetch_add(1, std::memory_order_relaxed)),
+      rules_(std::move(rules)),
+      texts_(texts.empty() ? std::vector<std::string>(rules_.size()) : std::move(texts)),
+      counters_(new RuleCounters[rules_.size()]) {}
+
+RuleCounters& RuleGroup::counters(size_t i) const {
+  if (i >= rules_.size()) {
+    std::abort();  // out of range, as std::vector::at would throw
+  }
+  return counters_[i];
+}
+
+absl::Status ArmGroup(std::shared_ptr<RuleGroup> group) {
+  std::lock_guard<std::mutex> lock(arm_mu);
+  if (!atfork_installed) {
+    pthread_atfork(AtforkPrepare, AtforkParent, AtforkChild);
+    atfork_installed = true;
+  }
+  std::vector<std::shared_ptr<RuleGroup>>& groups = ArmedGroups();
+  if (std::find(groups.begin(), groups.end(), group) != groups.end()) {
+    return absl::FailedPreconditionError("rule group is already armed");
+  }
+  for (size_t i = 0; i < group->size(); ++i) {
+    const Rule& rule = group->rule(i);
+    if (rule.probability < 1.0 && !rule.seed.has_value()) {
+      absl::StatusOr<uint64_t> seed = ProcessSeedLocked();
+      if (!seed.ok()) return seed.status();
+      break;
+    }
+  }
+  groups.push_back(std::move(group));
+  PublishLocked();
+  return absl::OkStatus();
+}
+
+void DisarmGroup(RuleGroup& group) {
+  std::lock_guard<std::mutex> lock(arm_mu);
+  std::vector<std::shared_ptr<RuleGroup>>& groups = ArmedGroups();
+  auto it = std::find_if(groups.begin(), groups.end(),
+                         [&](const std::shared_ptr<RuleGroup>& g) { return g.get() == &group; });
+  if (it == groups.end()) return;
+  // Keep the group alive until no RuleSet points into it.
+  std::shared_ptr<RuleGroup> keep = std::move(*it);
+  groups.erase(it);
+  PublishLocked();
+}
+
+void DisarmAll() {
+  std::lock_guard<std::mutex> lock(arm_mu);
+  std::vector<std::shared_ptr<RuleGroup>> keep = std::move(ArmedGroups());
+  ArmedGroups().clear();
+  PublishLocked();
+}
+
+size_t ArmedRuleCount() {
+  std::lock_guard<std::mutex> lock(arm_mu);
+  size_t n = 0;
+  for (const std::shared_ptr<RuleGroup>& group : ArmedGroups()) n += group->size();
+  return n;
+}
+
+std::vector<FiredFault> RecordsOf(const RuleGroup& group) {
+  std::vector<FiredFault> records;
+  const uint64_t end = ring_next.load(std::memory_order_acquire);
+  const uint64_t begin = end > kFiredRingSize ? end - kFiredRingSize : 0;
+  for (uint64_t pos = begin; pos < end; ++pos) {
+    const RingSlot& slot = ring[pos % kFiredRingSize];
+    const uint64_t seq = slot.seq.load(std::memory_order_acquire);
+    if (seq != 2 * pos + 2) continue;  // not written yet, dropped, or overwritten
+    if (slot.group_id.load(std::memory_order_acquire) != group.id()) continue;
+    FiredFault fault;
+    fault.call = static_cast<Call>(slot.call.load(std::memory_order_acquire));
+    fault.rule_index = slot.rule_index.load(std::memory_order_acquire);
+    fault.rule_text = slot.rule_text.load(std::memory_order_acquire);
+    fault.action = static_cast<Action>(slot.action.load(std::memory_order_acquire));
+    fault.error = slot.error.load(std::memory_order_acquire);
+    fault.fd = slot.fd.load(std::memory_order_acquire);
+    fault.pid = slot.pid.load(std::memory_order_acquire);
+    fault.tid = slot.tid.load(std::memory_order_acquire);
+    fault.ordinal = slot.ordinal.load(std::memory_order_acquire);
+    fault.time_ns = slot.time_ns.load(std::memory_order_acquire);
+    if (slot.seq.load(std::memory_order_relaxed) != seq) continue;  // overwritten meanwhile
+    records.push_back(fault);
+  }
+  return records;
+}
+
+}  // namespace ipcfault::inject_internal
