@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -81,8 +82,8 @@ when several fire on one call the first wins):
   -s, --scenario=FILE      the rules in FILE, one a line, '#' comments
 
 Options:
-      --seed=N             seed of the random stream of p= rules (default: a
-                             fresh one, printed)
+      --seed=N             seed of the random streams of p= rules (default:
+                             $IPCFAULT_SEED, else a fresh one, printed)
       --log=FILE           append one JSON line per fired fault to FILE (kept)
                              (default: $IPCFAULT_LOG, else under Bazel
                              $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else a
@@ -343,13 +344,16 @@ int Calls(absl::Span<const std::string> args) {
                "applies to sockets\nunless it says fd=any; '-': the call takes "
                "no fd).\n\nKeys, and the calls above they apply to:\n";
   for (const auto& key : kKeys) {
-    std::vector<absl::string_view> names;
+    std::vector<absl::string_view> names, others;
     for (const CallInfo* info : rows) {
-      if (info->keys & key.bit) names.push_back(info->name);
+      ((info->keys & key.bit) ? names : others).push_back(info->name);
     }
-    std::string calls = names.size() == rows.size() ? "all"
-                        : names.empty()             ? "none"
-                                                    : absl::StrJoin(names, " ");
+    std::string calls =
+        others.empty()  ? "all"
+        : names.empty() ? "none"
+        : names.size() > others.size()
+            ? absl::StrCat("all but ", absl::StrJoin(others, " "))
+            : absl::StrJoin(names, " ");
     std::cout << absl::StrFormat("  %-12s %-52s %s\n", key.name, key.meaning,
                                  calls);
   }
@@ -596,6 +600,21 @@ int Run(absl::Span<const std::string> args, const std::string& argv0) {
     struct stat st;
     if (fstat(fd, &st) == 0) log_start = st.st_size;
     close(fd);
+  }
+
+  // p= rules without seed= draw from one process seed. Fix it here, so that
+  // every process of the run uses the same one and the run can be repeated.
+  if (!options.seed.has_value() && GetEnv("IPCFAULT_SEED").empty()) {
+    bool random = false;
+    for (const Rule& rule : *rules) {
+      if (rule.probability < 1.0 && !rule.seed.has_value()) random = true;
+    }
+    if (random) {
+      std::random_device device;
+      options.seed = (uint64_t{device()} << 32) ^ device();
+      std::cerr << "ipcfault: --seed=" << *options.seed
+                << " (random seed for p= rules; pass it to repeat this run)\n";
+    }
   }
 
   std::vector<std::string> rule_texts;

@@ -7,6 +7,7 @@
 //   IPCFAULT_SCENARIO       the scenario text (rules, one a line)
 //   IPCFAULT_SCENARIO_FILE  or a file holding it (not both)
 //   IPCFAULT_SEED           the seed of p= rules without their own seed=
+//                           (read by the engine; a fresh one is printed)
 //   IPCFAULT_LOG            append one JSON line per fired fault to this
 //                           file (fire_log.h); default under Bazel:
 //                           $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else
@@ -33,16 +34,16 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "ipcfault/inject/faults.h"
+#include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
 #include "ipcfault/inject/scenario.h"
@@ -58,7 +59,7 @@ char log_path[PATH_MAX];
 
 // The armed rules, for the life of the process (and of its forked children):
 // never disarmed, so exit handlers and destructors still see the faults.
-ScopedFaults* armed_for_life = nullptr;
+std::shared_ptr<RuleGroup>* armed_for_life = nullptr;
 
 // The fire hook: runs on the thread that made the call, possibly in a signal
 // handler. Async-signal-safe.
@@ -182,18 +183,6 @@ void Init() {
     }
   }
 
-  std::optional<uint64_t> seed;
-  if (const char* seed_env = getenv("IPCFAULT_SEED");
-      seed_env != nullptr && *seed_env != '\0') {
-    uint64_t value;
-    if (!absl::SimpleAtoi(seed_env, &value) || seed_env[0] == '-' ||
-        seed_env[0] == '+') {
-      Refuse(absl::StrCat("ipcfault: IPCFAULT_SEED=", seed_env,
-                          ": expected an unsigned 64-bit decimal number"));
-    }
-    seed = value;
-  }
-
   std::string log = GetEnv("IPCFAULT_LOG");
   if (getenv("IPCFAULT_LOG") == nullptr) {
     std::string outputs = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR");
@@ -204,23 +193,28 @@ void Init() {
     Refuse(absl::StrCat("ipcfault: IPCFAULT_LOG path too long: ", log));
   }
 
-  if (scope == "first") StripFromEnvironment();
-
-  if (source.empty()) return;  // no scenario: inert
-  absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
-  if (!rules.ok()) Refuse(rules.status().message());
-  if (rules->empty()) return;
-
-  (void)seed;  // TODO(run): hand to the engine once its seeding API lands.
-
-  if (!log.empty()) {
-    memcpy(log_path, log.c_str(), log.size() + 1);
-    SetFireHook(&LogFire);
+  if (!source.empty()) {
+    absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
+    if (!rules.ok()) Refuse(rules.status().message());
+    if (!rules->empty()) {
+      if (!log.empty()) {
+        memcpy(log_path, log.c_str(), log.size() + 1);
+        SetFireHook(&LogFire);
+      }
+      std::vector<std::string> texts;
+      for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
+      auto group =
+          std::make_shared<RuleGroup>(*std::move(rules), std::move(texts));
+      // The engine reads IPCFAULT_SEED here, for p= rules without seed=.
+      if (absl::Status armed = ArmGroup(group); !armed.ok()) {
+        Refuse(absl::StrCat("ipcfault: ", source, ": ", armed.message()));
+      }
+      armed_for_life = new std::shared_ptr<RuleGroup>(std::move(group));
+    }
   }
-  absl::StatusOr<ScopedFaults> faults = Arm(*std::move(rules));
-  if (!faults.ok()) Refuse(absl::StrCat("ipcfault: ", source, ": ",
-                                        faults.status().message()));
-  armed_for_life = new ScopedFaults(*std::move(faults));
+
+  // Last: arming above still reads the environment.
+  if (scope == "first") StripFromEnvironment();
 }
 
 }  // namespace
