@@ -472,6 +472,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
                                             const std::string& log) {
   std::vector<std::string> env;
   std::string preload = library;
+  std::string asan_options;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     absl::string_view var(*entry);
     absl::string_view name = var.substr(0, var.find('='));
@@ -483,6 +484,10 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
       }
       continue;
     }
+    if (name == "ASAN_OPTIONS") {
+      asan_options = std::string(var.substr(name.size() + 1));
+      continue;
+    }
     if (name == "IPCFAULT_SCENARIO" || name == "IPCFAULT_SCENARIO_FILE" ||
         name == "IPCFAULT_LOG" || name == "IPCFAULT_SCOPE" ||
         (name == "IPCFAULT_SEED" && options.seed.has_value())) {
@@ -491,6 +496,16 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
     env.emplace_back(var);
   }
   env.push_back(absl::StrCat("LD_PRELOAD=", preload));
+  // An AddressSanitizer program refuses to start when a preloaded library
+  // comes before its runtime. Ours must come first (its definitions must win
+  // over the sanitizer's interceptors, which it then calls), and it neither
+  // allocates through nor intercepts what ASan needs first, so lift the
+  // check. Harmless for programs without ASan.
+  if (!absl::StrContains(asan_options, "verify_asan_link_order")) {
+    absl::StrAppend(&asan_options, asan_options.empty() ? "" : ":",
+                    "verify_asan_link_order=0");
+  }
+  env.push_back(absl::StrCat("ASAN_OPTIONS=", asan_options));
   env.push_back(absl::StrCat("IPCFAULT_SCENARIO=", scenario));
   env.push_back(absl::StrCat("IPCFAULT_LOG=", log));
   env.push_back(absl::StrCat(

@@ -1,14 +1,15 @@
 #include "ipcfault/inject/cli/spawn.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -19,21 +20,6 @@ namespace ipcfault::cli {
 namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-
-std::atomic<pid_t> forward_to{0};
-static_assert(std::atomic<pid_t>::is_always_lock_free);
-
-// Signal handler: async-signal-safe (an atomic load and kill).
-void Forward(int sig, siginfo_t* info, void*) {
-  // si_code <= 0: sent by a process (kill, sigqueue, tgkill). Signals from
-  // the terminal (SI_KERNEL) already went to the whole process group.
-  if (info->si_code > 0) return;
-  pid_t child = forward_to.load(std::memory_order_relaxed);
-  if (child <= 0 || info->si_pid == child) return;
-  int saved = errno;
-  kill(child, sig);
-  errno = saved;
-}
 
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -57,6 +43,9 @@ void WriteAll(int fd, const void* data, size_t n) {
 
 }  // namespace
 
+// No signal handlers: the forwarded signals and SIGCHLD are blocked and
+// taken synchronously with sigwaitinfo(), so nothing runs in a signal
+// context, and a sanitizer that defers handlers cannot delay a forward.
 absl::StatusOr<int> SpawnAndWait(const std::string& path,
                                  const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env) {
@@ -68,34 +57,30 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
 
-  // Block the forwarded signals until the child's pid is known, so none is
-  // lost between fork and the handler learning where to send it.
-  sigset_t forwarded, old_mask;
-  sigemptyset(&forwarded);
-  for (int sig : kForwarded) sigaddset(&forwarded, sig);
-  sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
-
-  struct sigaction old_actions[std::size(kForwarded)];
-  for (size_t i = 0; i < std::size(kForwarded); ++i) {
-    sigaction(kForwarded[i], nullptr, &old_actions[i]);
-    // A signal this process ignores (nohup, a background job) stays ignored,
-    // and the child inherits the ignoring.
-    if (old_actions[i].sa_handler == SIG_IGN) continue;
-    struct sigaction action = {};
-    action.sa_sigaction = Forward;
-    action.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    sigaction(kForwarded[i], &action, nullptr);
+  sigset_t waited, old_mask;
+  sigemptyset(&waited);
+  sigaddset(&waited, SIGCHLD);
+  // A signal this process ignores (nohup, a background job) stays ignored,
+  // and the child inherits the ignoring.
+  for (int sig : kForwarded) {
+    struct sigaction current;
+    sigaction(sig, nullptr, &current);
+    if (current.sa_handler != SIG_IGN) sigaddset(&waited, sig);
   }
+  // With SIGCHLD ignored the kernel would reap the child itself, and its
+  // exit status would be lost.
+  struct sigaction old_chld, dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGCHLD, &dfl, &old_chld);
+  pthread_sigmask(SIG_BLOCK, &waited, &old_mask);
 
   std::fflush(nullptr);
   pid_t child = fork();
   if (child == 0) {
     // The child, before exec: async-signal-safe calls only.
-    for (size_t i = 0; i < std::size(kForwarded); ++i) {
-      sigaction(kForwarded[i], &old_actions[i], nullptr);
-    }
-    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    sigaction(SIGCHLD, &old_chld, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     close(report[0]);
     execve(path.c_str(), c_argv.data(), c_env.data());
     int err = errno;
@@ -103,8 +88,6 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
     _exit(127);
   }
   int fork_errno = errno;
-  if (child > 0) forward_to.store(child, std::memory_order_relaxed);
-  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   close(report[1]);
 
   absl::StatusOr<int> result;
@@ -117,13 +100,21 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
       got = read(report[0], &exec_errno, sizeof(exec_errno));
     } while (got < 0 && errno == EINTR);
     int status = 0;
-    pid_t waited;
-    do {
-      waited = waitpid(child, &status, 0);
-    } while (waited < 0 && errno == EINTR);
+    pid_t waited_pid = 0;
+    for (;;) {
+      waited_pid = waitpid(child, &status, WNOHANG);
+      if (waited_pid != 0 && !(waited_pid < 0 && errno == EINTR)) break;
+      siginfo_t info;
+      int sig = sigwaitinfo(&waited, &info);
+      if (sig < 0 || sig == SIGCHLD) continue;
+      // si_code <= 0: sent by a process (kill, sigqueue, tgkill). Signals
+      // from the terminal (SI_KERNEL) already went to the whole process
+      // group, the child included.
+      if (info.si_code <= 0 && info.si_pid != child) kill(child, sig);
+    }
     if (got == static_cast<ssize_t>(sizeof(exec_errno))) {
       result = absl::ErrnoToStatus(exec_errno, path);
-    } else if (waited < 0) {
+    } else if (waited_pid < 0) {
       result = absl::ErrnoToStatus(errno, "waitpid");
     } else {
       result = status;
@@ -131,12 +122,15 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   }
   close(report[0]);
 
-  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-  forward_to.store(0, std::memory_order_relaxed);
-  for (size_t i = 0; i < std::size(kForwarded); ++i) {
-    sigaction(kForwarded[i], &old_actions[i], nullptr);
+  // A SIGCHLD still pending is ours and spent; drop it before unblocking.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&chld, nullptr, &zero) == SIGCHLD) {
   }
-  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGCHLD, &old_chld, nullptr);
   return result;
 }
 

@@ -8,7 +8,10 @@
 //   absl::StatusOr<int> status = SpawnAndWait(path, argv, env);
 //   if (status.ok()) return ShellExitCode(*status);
 //
-// Not thread-safe: installs process-wide signal handlers while it waits.
+// Thread-compatible: it blocks the forwarded signals and SIGCHLD in the
+// calling thread while it waits, and sets SIGCHLD's disposition to the
+// default; in a multithreaded program, block them in every thread too, or
+// another thread may take a signal meant for the child.
 
 #ifndef IPCFAULT_INJECT_CLI_SPAWN_H_
 #define IPCFAULT_INJECT_CLI_SPAWN_H_
@@ -24,7 +27,8 @@ namespace ipcfault::cli {
 // child process and waits for it. Signals that another process sends to this
 // one (SIGINT, SIGTERM, SIGHUP, SIGQUIT) are forwarded to the child; the same
 // signals from the terminal reach the child directly (it is in the same
-// process group) and are not sent twice. Returns the wait status; an exec
+// process group) and are not sent twice. Signals this process ignores stay
+// ignored, in the child too. Returns the wait status; an exec
 // failure returns the errno as a status (NotFound for ENOENT,
 // PermissionDenied for EACCES, ...), naming `path`.
 absl::StatusOr<int> SpawnAndWait(const std::string& path,

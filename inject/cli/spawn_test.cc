@@ -54,6 +54,18 @@ TEST(SpawnAndWait, ArgvAndEnvReachTheProgram) {
   EXPECT_EQ(ShellExitCode(status), 0);
 }
 
+TEST(SpawnAndWait, IgnoredSigchldDoesNotLoseTheStatus) {
+  struct sigaction ignore = {}, old;
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGCHLD, &ignore, &old), 0);
+  absl::StatusOr<int> status = Sh("exit 5");
+  struct sigaction after;
+  sigaction(SIGCHLD, &old, &after);
+  ASSERT_THAT(status, IsOk());
+  EXPECT_EQ(ShellExitCode(*status), 5);
+  EXPECT_EQ(after.sa_handler, SIG_IGN) << "disposition restored";
+}
+
 TEST(SpawnAndWait, ExecFailureIsAnError) {
   EXPECT_THAT(SpawnAndWait("/no/such/program", {"x"}, Env()),
               StatusIs(absl::StatusCode::kNotFound,
@@ -70,6 +82,13 @@ TEST(SpawnAndWait, ForwardsTerminationSignalsFromOtherProcesses) {
       "; while :; do :; done");
   absl::StatusOr<int> status;
   std::thread runner([&] { status = Sh(script); });
+  // The process-directed SIGTERM must reach the waiting thread (which blocks
+  // it while it waits), not this one. Blocked here only after the runner
+  // started, so that the runner, and the child, inherit an unblocked mask.
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &term, &old), 0);
   char buf[6];
   // The write end stays open here until the child has it: it may not have
   // forked yet.
@@ -78,6 +97,7 @@ TEST(SpawnAndWait, ForwardsTerminationSignalsFromOtherProcesses) {
   close(ready[1]);
   ASSERT_EQ(kill(getpid(), SIGTERM), 0);  // to us; we forward it
   runner.join();
+  ASSERT_EQ(pthread_sigmask(SIG_SETMASK, &old, nullptr), 0);
   ASSERT_THAT(status, IsOk());
   EXPECT_EQ(ShellExitCode(*status), 7);
 }

@@ -57,10 +57,6 @@ namespace {
 // before any rule is armed; read by the fire hook.
 char log_path[PATH_MAX];
 
-// The armed rules, for the life of the process (and of its forked children):
-// never disarmed, so exit handlers and destructors still see the faults.
-std::shared_ptr<RuleGroup>* armed_for_life = nullptr;
-
 // The fire hook: runs on the thread that made the call, possibly in a signal
 // handler. Async-signal-safe.
 void LogFire(const FiredFault& fault) {
@@ -206,10 +202,12 @@ void Init() {
       auto group =
           std::make_shared<RuleGroup>(*std::move(rules), std::move(texts));
       // The engine reads IPCFAULT_SEED here, for p= rules without seed=.
-      if (absl::Status armed = ArmGroup(group); !armed.ok()) {
+      // It keeps the group armed for the life of the process (and of its
+      // forked children): nothing disarms it, so exit handlers and
+      // destructors still see the faults.
+      if (absl::Status armed = ArmGroup(std::move(group)); !armed.ok()) {
         Refuse(absl::StrCat("ipcfault: ", source, ": ", armed.message()));
       }
-      armed_for_life = new std::shared_ptr<RuleGroup>(std::move(group));
     }
   }
 
