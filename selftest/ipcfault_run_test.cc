@@ -30,6 +30,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/selftest/ipcfault_test_util.h"
 
 extern char** environ;
 
@@ -42,291 +43,25 @@ using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::Not;
 using ::testing::StartsWith;
+using selftest::Child;
+using selftest::Exists;
+using selftest::LogLine;
+using selftest::ParseLog;
+using selftest::PreloadEnv;
+using selftest::ReadFile;
+using selftest::Result;
+using selftest::RunIpcfault;
+using selftest::RunProgram;
+using selftest::Runfile;
+using selftest::TempDirTest;
 
-std::string Runfile(absl::string_view path) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/ipcfault/", path);
-}
-
-const std::string& Ipcfault() {
-  static const std::string* path = new std::string(Runfile("ipcfault"));
-  return *path;
-}
 const std::string& Probe() {
   static const std::string* path =
       new std::string(Runfile("selftest/ipcfault_probe"));
   return *path;
 }
-const std::string& Preload() {
-  static const std::string* path =
-      new std::string(Runfile("inject/libipcfault_preload.so"));
-  return *path;
-}
 
-// The environment that preloads the library directly, without `ipcfault
-// run` (which adds the same ASAN_OPTIONS: under --config=asan the probe's
-// ASan runtime would otherwise refuse a library preloaded ahead of it).
-std::vector<std::string> PreloadEnv(std::vector<std::string> more) {
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  more.push_back("LD_PRELOAD=" + Preload());
-  more.push_back(absl::StrCat("ASAN_OPTIONS=", asan != nullptr ? asan : "",
-                              asan != nullptr ? ":" : "",
-                              "verify_asan_link_order=0"));
-  return more;
-}
-
-struct Result {
-  int status = -1;  // wait status
-  std::string out;
-  std::string err;
-
-  int exit_code() const {
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return -1;
-  }
-};
-
-std::ostream& operator<<(std::ostream& os, const Result& r) {
-  return os << "exit " << r.exit_code() << "\n--- stdout\n"
-            << r.out << "--- stderr\n"
-            << r.err;
-}
-
-// A child process with its stdin, stdout and stderr on pipes.
-class Child {
- public:
-  // `env` entries "NAME=value" replace or add to this process's environment;
-  // "NAME" alone removes NAME.
-  Child(const std::vector<std::string>& argv,
-        const std::vector<std::string>& env = {}) {
-    std::vector<std::string> environment;
-    for (char** e = environ; *e != nullptr; ++e) {
-      absl::string_view var(*e);
-      absl::string_view name = var.substr(0, var.find('='));
-      bool overridden = false;
-      for (const std::string& o : env) {
-        if (absl::string_view(o).substr(0, o.find('=')) == name) overridden = true;
-      }
-      if (!overridden) environment.emplace_back(var);
-    }
-    for (const std::string& o : env) {
-      if (o.find('=') != std::string::npos) environment.push_back(o);
-    }
-    std::vector<char*> c_argv, c_env;
-    for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
-    c_argv.push_back(nullptr);
-    for (const std::string& e : environment) c_env.push_back(const_cast<char*>(e.c_str()));
-    c_env.push_back(nullptr);
-
-    int in[2], out[2], err[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
-        pipe2(err, O_CLOEXEC) != 0) {
-      ADD_FAILURE() << "pipe2: " << strerror(errno);
-      return;
-    }
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      dup2(err[1], 2);
-      execve(c_argv[0], c_argv.data(), c_env.data());
-      _exit(99);
-    }
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    stderr_ = err[0];
-  }
-
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      int status;
-      waitpid(pid_, &status, 0);
-    }
-    for (int fd : {stdin_, stdout_, stderr_}) {
-      if (fd >= 0) close(fd);
-    }
-  }
-
-  pid_t pid() const { return pid_; }
-
-  void Write(absl::string_view data) {
-    while (!data.empty()) {
-      ssize_t n = write(stdin_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      ASSERT_GT(n, 0) << strerror(errno);
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-
-  void CloseStdin() {
-    close(stdin_);
-    stdin_ = -1;
-  }
-
-  // Reads stdout until it holds `line`; false on EOF or after the bound.
-  bool WaitForStdout(absl::string_view line) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!absl::StrContains(result_.out, line)) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      pollfd p = {stdout_, POLLIN, 0};
-      if (poll(&p, 1, 1000) <= 0) continue;
-      char buf[4096];
-      ssize_t n = read(stdout_, buf, sizeof(buf));
-      if (n <= 0) return false;
-      result_.out.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads stdout and stderr to EOF and reaps the child. The 120 s bound is
-  // never reached by a passing test; past it the child is killed.
-  Result Finish() {
-    CloseStdin();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    std::vector<pollfd> fds = {{stdout_, POLLIN, 0}, {stderr_, POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "child " << pid_ << " did not finish; killing it";
-        kill(pid_, SIGKILL);
-        break;
-      }
-      int ready = poll(fds.data(), fds.size(), 1000);
-      if (ready < 0 && errno == EINTR) continue;
-      for (size_t i = 0; i < fds.size(); ++i) {
-        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-        char buf[65536];
-        ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          fds[i].fd = -1;
-          --open_fds;
-          continue;
-        }
-        (i == 0 ? result_.out : result_.err).append(buf, static_cast<size_t>(n));
-      }
-    }
-    while (waitpid(pid_, &result_.status, 0) < 0 && errno == EINTR) {
-    }
-    reaped_ = true;
-    return result_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int stdin_ = -1;
-  int stdout_ = -1;
-  int stderr_ = -1;
-  Result result_;
-};
-
-Result RunProgram(const std::vector<std::string>& argv,
-           const std::vector<std::string>& env = {}) {
-  Child child(argv, env);
-  return child.Finish();
-}
-
-// `ipcfault ARGS...`
-Result Ipcfault(std::vector<std::string> args,
-                const std::vector<std::string>& env = {}) {
-  args.insert(args.begin(), Ipcfault());
-  return RunProgram(args, env);
-}
-
-class IpcfaultTest : public testing::Test {
- protected:
-  void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp",
-                                       "/ipcfault_run_test.XXXXXX");
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr) << strerror(errno);
-    dir_ = pattern;
-  }
-
-  std::string Path(absl::string_view name) const {
-    return absl::StrCat(dir_, "/", name);
-  }
-
-  std::string WriteFile(absl::string_view name, absl::string_view content) const {
-    std::string path = Path(name);
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    EXPECT_GE(fd, 0) << path << ": " << strerror(errno);
-    EXPECT_EQ(write(fd, content.data(), content.size()),
-              static_cast<ssize_t>(content.size()));
-    close(fd);
-    return path;
-  }
-
-  static std::string ReadFile(const std::string& path) {
-    std::string out;
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return out;
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-    close(fd);
-    return out;
-  }
-
-  static bool Exists(const std::string& path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0;
-  }
-
-  std::string dir_;
-};
-
-// ---------------------------------------------------------------------------
-// The fire log's lines.
-
-// One line of the fire log, checked field by field against the documented
-// format (inject/internal/fire_log.h), independently of the tool's parser.
-struct LogLine {
-  int64_t pid, tid, rule, fd;
-  uint64_t ordinal;
-  std::string time, call, rule_text, action, errno_name;
-};
-
-std::optional<LogLine> ParseLogLine(const std::string& line) {
-  static const std::regex* const kLine = new std::regex(
-      R"re(\{"time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)","pid":(\d+),"tid":(\d+),)re"
-      R"re("call":"([a-z0-9_]+)","rule":(\d+),"rule_text":"((?:[^"\\]|\\.)*)",)re"
-      R"re("action":"(none|error|retval|short)","errno":(null|"[A-Z0-9_]+"|-?\d+),)re"
-      R"re("fd":(-?\d+),"ordinal":(\d+)\})re");
-  std::smatch m;
-  if (!std::regex_match(line, m, *kLine)) return std::nullopt;
-  LogLine out;
-  out.time = m[1];
-  out.pid = std::stoll(m[2]);
-  out.tid = std::stoll(m[3]);
-  out.call = m[4];
-  out.rule = std::stoll(m[5]);
-  out.rule_text = m[6];
-  out.action = m[7];
-  out.errno_name = m[8];
-  out.fd = std::stoll(m[9]);
-  out.ordinal = std::stoull(m[10]);
-  return out;
-}
-
-// Every line of `log`, each required to be a well-formed record.
-std::vector<LogLine> ParseLog(const std::string& log) {
-  std::vector<LogLine> lines;
-  if (log.empty()) return lines;
-  EXPECT_TRUE(absl::EndsWith(log, "\n")) << "log does not end in a newline";
-  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
-    std::optional<LogLine> parsed = ParseLogLine(std::string(line));
-    EXPECT_TRUE(parsed.has_value()) << "malformed log line: " << line;
-    if (parsed.has_value()) lines.push_back(*parsed);
-  }
-  return lines;
-}
+class IpcfaultTest : public TempDirTest {};
 
 // "connect 1: pid=P fd=F ok" -> {P, F, "ok"}
 struct ConnectLine {
@@ -360,7 +95,7 @@ std::vector<std::string> Outcomes(const std::string& out) {
 TEST_F(IpcfaultTest, HelpForTheToolAndEachCommand) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"--help"}, {"-h"}, {"help"}}) {
-    Result r = Ipcfault(args);
+    Result r = RunIpcfault(args);
     EXPECT_EQ(r.exit_code(), 0) << r;
     EXPECT_THAT(r.out, StartsWith("Usage: ipcfault COMMAND")) << r;
     EXPECT_THAT(r.out, HasSubstr("  run  "));
@@ -369,14 +104,14 @@ TEST_F(IpcfaultTest, HelpForTheToolAndEachCommand) {
   for (std::string command : {"run", "check", "calls"}) {
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
              {command, "--help"}, {command, "-h"}, {"help", command}}) {
-      Result r = Ipcfault(args);
+      Result r = RunIpcfault(args);
       EXPECT_EQ(r.exit_code(), 0) << r;
       EXPECT_THAT(r.out, StartsWith(absl::StrCat("Usage: ipcfault ", command, " ")))
           << r;
       EXPECT_THAT(r.out, HasSubstr("Exit status"));
     }
   }
-  Result r = Ipcfault({"run", "--help"});
+  Result r = RunIpcfault({"run", "--help"});
   for (const char* option : {"--rule", "--scenario", "--seed", "--log", "--scope",
                              "--quiet"}) {
     EXPECT_THAT(r.out, HasSubstr(option));
@@ -410,7 +145,7 @@ TEST_F(IpcfaultTest, UsageErrorsExit2WithAClearMessage) {
       {{"calls", "%frobnicate"}, "ipcfault calls: unknown call set '%frobnicate'"},
   };
   for (const UsageCase& c : cases) {
-    Result r = Ipcfault(c.args);
+    Result r = RunIpcfault(c.args);
     EXPECT_EQ(r.exit_code(), 2) << r;
     EXPECT_THAT(r.err, HasSubstr(c.message)) << r;
     EXPECT_THAT(r.out, IsEmpty()) << r;
@@ -426,7 +161,7 @@ TEST_F(IpcfaultTest, CheckPrintsCanonicalFormThatChecksAgain) {
                                "\n"
                                "inject=connect:error=ECONNREFUSED:when=1\n"
                                "accept:error=EMFILE:when=3   # trailing\n");
-  Result r = Ipcfault({"check", good});
+  Result r = RunIpcfault({"check", good});
   ASSERT_EQ(r.exit_code(), 0) << r;
   EXPECT_THAT(r.err, IsEmpty());
   std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
@@ -436,7 +171,7 @@ TEST_F(IpcfaultTest, CheckPrintsCanonicalFormThatChecksAgain) {
   EXPECT_THAT(lines[1], HasSubstr("EMFILE"));
   // Canonical is a fixed point.
   std::string canonical = WriteFile("canonical.scenario", r.out);
-  Result again = Ipcfault({"check", canonical});
+  Result again = RunIpcfault({"check", canonical});
   EXPECT_EQ(again.exit_code(), 0) << again;
   EXPECT_EQ(again.out, r.out);
 }
@@ -446,7 +181,7 @@ TEST_F(IpcfaultTest, CheckReportsFileLineColumnAndExits1) {
   std::string bad = WriteFile("bad.scenario",
                               "connect:error=ECONNREFUSED\n"
                               "accept:error=ECONNREFUSE\n");
-  Result r = Ipcfault({"check", good, bad, Path("missing.scenario")});
+  Result r = RunIpcfault({"check", good, bad, Path("missing.scenario")});
   EXPECT_EQ(r.exit_code(), 1) << r;
   EXPECT_THAT(r.err, MatchesRegex(absl::StrCat(
                          "(.|\n)*", bad, ":2:[0-9]+: [^\n]*ECONNREFUSE(.|\n)*")))
@@ -459,7 +194,7 @@ TEST_F(IpcfaultTest, CheckReportsFileLineColumnAndExits1) {
 }
 
 TEST_F(IpcfaultTest, CallsListsEveryCallOfTheTable) {
-  Result r = Ipcfault({"calls"});
+  Result r = RunIpcfault({"calls"});
   ASSERT_EQ(r.exit_code(), 0) << r;
   for (const CallInfo& info : AllCalls()) {
     EXPECT_THAT(r.out, MatchesRegex(absl::StrCat("(.|\n)*\n", info.name, " +%(.|\n)*")))
@@ -471,7 +206,7 @@ TEST_F(IpcfaultTest, CallsListsEveryCallOfTheTable) {
   EXPECT_THAT(r.out, HasSubstr("ECONNREFUSED"));
   EXPECT_THAT(r.out, HasSubstr("EAI_AGAIN"));
 
-  Result one = Ipcfault({"calls", "accept"});
+  Result one = RunIpcfault({"calls", "accept"});
   ASSERT_EQ(one.exit_code(), 0) << one;
   EXPECT_THAT(one.out, HasSubstr("\naccept "));
   EXPECT_THAT(one.out, HasSubstr("EMFILE"));
@@ -483,7 +218,7 @@ TEST_F(IpcfaultTest, CallsListsEveryCallOfTheTable) {
 
 TEST_F(IpcfaultTest, RuleThatDoesNotParseExits2AndRunsNothing) {
   std::string marker = Path("marker");
-  Result r = Ipcfault({"run", "-e", "inject=connect:error=ECONNREFUSE:when=1",
+  Result r = RunIpcfault({"run", "-e", "inject=connect:error=ECONNREFUSE:when=1",
                        "--", Probe(), "touch", marker});
   EXPECT_EQ(r.exit_code(), 2) << r;
   EXPECT_THAT(r.err, StartsWith("-e:1:")) << r;
@@ -493,12 +228,12 @@ TEST_F(IpcfaultTest, RuleThatDoesNotParseExits2AndRunsNothing) {
   std::string scenario = WriteFile("bad.scenario",
                                    "connect:error=ECONNREFUSED:when=1\n"
                                    "accept:frobnicate=1\n");
-  r = Ipcfault({"run", "--scenario", scenario, "--", Probe(), "touch", marker});
+  r = RunIpcfault({"run", "--scenario", scenario, "--", Probe(), "touch", marker});
   EXPECT_EQ(r.exit_code(), 2) << r;
   EXPECT_THAT(r.err, StartsWith(absl::StrCat(scenario, ":2:"))) << r;
   EXPECT_FALSE(Exists(marker));
 
-  r = Ipcfault({"run", "-s", Path("missing"), "--", Probe(), "touch", marker});
+  r = RunIpcfault({"run", "-s", Path("missing"), "--", Probe(), "touch", marker});
   EXPECT_EQ(r.exit_code(), 2) << r;
   EXPECT_THAT(r.err, HasSubstr("No such file or directory")) << r;
   EXPECT_FALSE(Exists(marker));
@@ -539,7 +274,7 @@ TEST_F(IpcfaultTest, PreloadStopsTheProgramBeforeMainOnABadScenario) {
 
 TEST_F(IpcfaultTest, ExitStatusPassesThrough) {
   for (int code : {0, 1, 3, 42, 255}) {
-    Result r = Ipcfault({"run", "-e", "accept:error=EMFILE", "--", Probe(), "exit",
+    Result r = RunIpcfault({"run", "-e", "accept:error=EMFILE", "--", Probe(), "exit",
                          absl::StrCat(code)});
     EXPECT_EQ(r.exit_code(), code) << r;
     EXPECT_TRUE(WIFEXITED(r.status));
@@ -549,7 +284,7 @@ TEST_F(IpcfaultTest, ExitStatusPassesThrough) {
 
 TEST_F(IpcfaultTest, SignalDeathIs128PlusSignal) {
   for (int sig : {SIGTERM, SIGKILL, SIGSEGV}) {
-    Result r = Ipcfault({"run", "-e", "accept:error=EMFILE", "--", Probe(),
+    Result r = RunIpcfault({"run", "-e", "accept:error=EMFILE", "--", Probe(),
                          "signal", absl::StrCat(sig)});
     EXPECT_EQ(r.exit_code(), 128 + sig) << r;
     EXPECT_TRUE(WIFEXITED(r.status)) << "ipcfault itself must exit, not die";
@@ -559,7 +294,7 @@ TEST_F(IpcfaultTest, SignalDeathIs128PlusSignal) {
 }
 
 TEST_F(IpcfaultTest, StdinAndStdoutPassThrough) {
-  Child child({Ipcfault(), "run", "-q", "--", Probe(), "cat"});
+  Child child({selftest::IpcfaultBinary(), "run", "-q", "--", Probe(), "cat"});
   child.Write("hello, through ipcfault\n");
   Result r = child.Finish();
   EXPECT_EQ(r.exit_code(), 0) << r;
@@ -568,7 +303,7 @@ TEST_F(IpcfaultTest, StdinAndStdoutPassThrough) {
 }
 
 TEST_F(IpcfaultTest, TerminationSignalIsForwardedToTheProgram) {
-  Child child({Ipcfault(), "run", "--", Probe(), "wait-term"});
+  Child child({selftest::IpcfaultBinary(), "run", "--", Probe(), "wait-term"});
   ASSERT_TRUE(child.WaitForStdout("ready\n"));
   ASSERT_EQ(kill(child.pid(), SIGTERM), 0);  // to ipcfault, not the program
   Result r = child.Finish();
@@ -576,15 +311,15 @@ TEST_F(IpcfaultTest, TerminationSignalIsForwardedToTheProgram) {
 }
 
 TEST_F(IpcfaultTest, ProgramNotFoundOrNotExecutable) {
-  Result r = Ipcfault({"run", "--", Path("no-such-program")});
+  Result r = RunIpcfault({"run", "--", Path("no-such-program")});
   EXPECT_EQ(r.exit_code(), 127) << r;
   EXPECT_THAT(r.err, HasSubstr("no-such-program")) << r;
-  r = Ipcfault({"run", "--", "ipcfault-no-such-command"}, {"PATH=" + dir_});
+  r = RunIpcfault({"run", "--", "ipcfault-no-such-command"}, {"PATH=" + dir_});
   EXPECT_EQ(r.exit_code(), 127) << r;
   EXPECT_THAT(r.err, HasSubstr("ipcfault-no-such-command: command not found")) << r;
   std::string text = WriteFile("text", "not a program\n");
   chmod(text.c_str(), 0755);
-  r = Ipcfault({"run", "--", text});
+  r = RunIpcfault({"run", "--", text});
   EXPECT_EQ(r.exit_code(), 126) << r;
   EXPECT_THAT(r.err, HasSubstr("not an ELF executable")) << r;
 }
@@ -592,7 +327,7 @@ TEST_F(IpcfaultTest, ProgramNotFoundOrNotExecutable) {
 TEST_F(IpcfaultTest, StaticallyLinkedProgramIsRefused) {
   std::string program = Runfile("selftest/static_probe");
   std::string marker = Path("marker");
-  Result r = Ipcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", program,
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", program,
                        marker});
   EXPECT_EQ(r.exit_code(), 2) << r;
   EXPECT_THAT(r.err, HasSubstr("is statically linked")) << r;
@@ -613,7 +348,7 @@ TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {
   std::string script = WriteFile(
       "connect.sh", absl::StrCat("#!/bin/sh\nexec '", Probe(), "' connect 2\n"));
   chmod(script.c_str(), 0755);
-  Result r = Ipcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2", "--", script});
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2", "--", script});
   EXPECT_EQ(r.exit_code(), 0) << r;
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ok", "ECONNREFUSED")) << r;
 }
@@ -623,7 +358,7 @@ TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {
 
 TEST_F(IpcfaultTest, ConnectRefusedExactlyOnceAndLoggedOnce) {
   std::string log = Path("fires.log");
-  Result r = Ipcfault({"run", "-e", "inject=connect:error=ECONNREFUSED:when=1",
+  Result r = RunIpcfault({"run", "-e", "inject=connect:error=ECONNREFUSED:when=1",
                        "--log", log, "--", Probe(), "connect", "3"});
   ASSERT_EQ(r.exit_code(), 0) << r;
   std::vector<ConnectLine> connects = ConnectLines(r.out);
@@ -654,7 +389,7 @@ TEST_F(IpcfaultTest, ConnectRefusedExactlyOnceAndLoggedOnce) {
 TEST_F(IpcfaultTest, LogAppendsAndTheSummaryCountsOnlyThisRun) {
   std::string log = Path("fires.log");
   for (int run = 1; run <= 2; ++run) {
-    Result r = Ipcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2..3",
+    Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2..3",
                          "-e", "kill:error=EPERM", "--log", log, "--", Probe(),
                          "connect", "4"});
     ASSERT_EQ(r.exit_code(), 0) << r;
@@ -672,7 +407,7 @@ TEST_F(IpcfaultTest, LogAppendsAndTheSummaryCountsOnlyThisRun) {
 TEST_F(IpcfaultTest, TemporaryLogIsRemoved) {
   std::string tmp = Path("tmp");
   ASSERT_EQ(mkdir(tmp.c_str(), 0700), 0);
-  Result r = Ipcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", Probe(),
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", Probe(),
                        "connect", "2"},
                       {"TMPDIR=" + tmp, "TEST_UNDECLARED_OUTPUTS_DIR", "IPCFAULT_LOG"});
   ASSERT_EQ(r.exit_code(), 0) << r;
@@ -716,7 +451,7 @@ TEST_F(IpcfaultTest, PreloadLogsToUndeclaredOutputsByDefault) {
 
 TEST_F(IpcfaultTest, ScopeAllReachesAForkedAndExecdGrandchild) {
   std::string log = Path("fires.log");
-  Result r = Ipcfault({"run", "-e", "connect:error=ECONNREFUSED:when=1", "--log", log,
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=1", "--log", log,
                        "--", Probe(), "spawn", Probe(), "connect", "2"});
   ASSERT_EQ(r.exit_code(), 0) << r;
   std::vector<ConnectLine> connects = ConnectLines(r.out);
@@ -727,21 +462,21 @@ TEST_F(IpcfaultTest, ScopeAllReachesAForkedAndExecdGrandchild) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].pid, connects[0].pid);  // logged by the grandchild
 
-  r = Ipcfault({"run", "-e", "connect:error=EPERM", "--", Probe(), "spawn", Probe(),
+  r = RunIpcfault({"run", "-e", "connect:error=EPERM", "--", Probe(), "spawn", Probe(),
                 "env"});
   EXPECT_THAT(r.out, HasSubstr("IPCFAULT_SCOPE=all\n"));
   EXPECT_THAT(r.out, MatchesRegex("(.|\n)*LD_PRELOAD=[^\n]*/libipcfault_preload.so(.|\n)*"));
 }
 
 TEST_F(IpcfaultTest, ScopeFirstSparesWhatTheProgramExecs) {
-  Result r = Ipcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
+  Result r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
                        "--", Probe(), "spawn", Probe(), "connect", "2"});
   ASSERT_EQ(r.exit_code(), 0) << r;
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ok", "ok")) << r;
   EXPECT_THAT(r.err, HasSubstr("never fired"));
 
   // The exec'd program sees neither the library nor the scenario.
-  r = Ipcfault({"run", "--scope=first", "-e", "connect:error=EPERM", "--", Probe(),
+  r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=EPERM", "--", Probe(),
                 "spawn", Probe(), "env"},
                {"LD_PRELOAD"});
   ASSERT_EQ(r.exit_code(), 0) << r;
@@ -751,10 +486,10 @@ TEST_F(IpcfaultTest, ScopeFirstSparesWhatTheProgramExecs) {
   EXPECT_THAT(r.out, HasSubstr("IPCFAULT_SCOPE unset\n"));
 
   // The first process itself, and a child it forks without exec, keep it.
-  r = Ipcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
+  r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
                 "--", Probe(), "connect", "2"});
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok")) << r;
-  r = Ipcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
+  r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
                 "--", Probe(), "fork", "connect", "2"});
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok")) << r;
 }
@@ -762,7 +497,7 @@ TEST_F(IpcfaultTest, ScopeFirstSparesWhatTheProgramExecs) {
 TEST_F(IpcfaultTest, ForkedChildKeepsRulesAndCounts) {
   // when=2: the parent's connect is the rule's first matching call; the
   // child forked after it counts on from there, so its connect is the second.
-  Result r = Ipcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2", "--", Probe(),
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2", "--", Probe(),
                        "connect-then-fork", "1", "2"});
   ASSERT_EQ(r.exit_code(), 0) << r;
   std::vector<ConnectLine> connects = ConnectLines(r.out);
@@ -777,7 +512,7 @@ TEST_F(IpcfaultTest, ConcurrentProcessesNeverInterleaveLogLines) {
   constexpr int kProcesses = 3;
   constexpr int kConnects = 2000;
   std::string log = Path("fires.log");
-  Result r = Ipcfault({"run", "-e", "connect:error=ENETDOWN", "--log", log, "--",
+  Result r = RunIpcfault({"run", "-e", "connect:error=ENETDOWN", "--log", log, "--",
                        Probe(), "hammer", absl::StrCat(kProcesses),
                        absl::StrCat(kConnects)});
   ASSERT_EQ(r.exit_code(), 0) << r;
