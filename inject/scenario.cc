@@ -338,7 +338,7 @@ std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorVa
   return std::nullopt;
 }
 
-std::string ErrorName(int code, ErrorDomain domain) {
+std::string NameOfError(int code, ErrorDomain domain) {
   std::optional<absl::string_view> name;
   switch (domain) {
     case ErrorDomain::kErrno:
@@ -408,7 +408,7 @@ std::optional<Failure> ParseSignal(absl::string_view text, size_t offset, absl::
   return Failure{offset, absl::StrCat("unknown signal ", Quote(text), DidYouMean(text, words))};
 }
 
-std::string SignalName(int sig) {
+std::string NameOfSignal(int sig) {
   if (std::optional<absl::string_view> name = NameOf(kSignalNames, sig)) {
     return absl::StrCat("SIG", *name);
   }
@@ -461,18 +461,16 @@ std::optional<Failure> ParseDelay(absl::string_view text, size_t offset, absl::s
     return OutOfRange(what, text, offset, range);
   }
   int64_t ns = static_cast<int64_t>(whole_value) * unit_ns;
-  // Trailing zeros of the fraction change nothing; more digits than the unit
-  // has nanoseconds cannot be whole.
+  // Trailing zeros of the fraction change nothing; past nine digits no unit
+  // leaves a whole number of nanoseconds.
   while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
   if (!fraction.empty()) {
-    int64_t scale = 1;
-    for (size_t i = 0; i < fraction.size(); ++i) {
-      if (scale > unit_ns) break;
-      scale *= 10;
-    }
+    int64_t scale = 1;  // 10^digits
     uint64_t frac_value = 0;
-    if (fraction.size() > 9 || !absl::SimpleAtoi(fraction, &frac_value) ||
-        (static_cast<int64_t>(frac_value) * unit_ns) % scale != 0) {
+    bool whole_ns = fraction.size() <= 9 && absl::SimpleAtoi(fraction, &frac_value);
+    for (size_t i = 0; whole_ns && i < fraction.size(); ++i) scale *= 10;
+    whole_ns = whole_ns && (static_cast<int64_t>(frac_value) * unit_ns) % scale == 0;
+    if (!whole_ns) {
       return Failure{offset, absl::StrCat(what, absl::CHexEscape(text.substr(0, 40)),
                                           " is not a whole number of nanoseconds")};
     }
@@ -696,7 +694,7 @@ class RuleParser {
   Needs needs_;
   uint32_t seen_ = 0;  // KeyBits already given
   size_t seed_offset_ = 0;
-  std::optional<Key> action_key_;
+  std::optional<absl::string_view> action_key_;  // error, retval or short
   absl::string_view error_text_;
 };
 
@@ -788,11 +786,10 @@ std::optional<Failure> RuleParser::ParseKey(absl::string_view item, size_t offse
   }
   if (key->key == Key::kError || key->key == Key::kRetval || key->key == Key::kShort) {
     if (action_key_) {
-      return Failure{offset, absl::StrCat("conflicting actions: ",
-                                          kKeys[static_cast<int>(*action_key_)].name, "= and ",
-                                          name, "= cannot be combined")};
+      return Failure{offset, absl::StrCat("conflicting actions: ", *action_key_, "= and ", name,
+                                          "= cannot be combined")};
     }
-    action_key_ = key->key;
+    action_key_ = key->name;
   }
   absl::string_view value = item.substr(eq + 1);
   size_t value_offset = offset + eq + 1;
@@ -1048,12 +1045,30 @@ absl::StatusOr<Rule> ParseRule(absl::string_view text, absl::string_view source)
   return *std::move(rule);
 }
 
+absl::Status ValidateRule(const Rule& rule) {
+  if (rule.calls == 0) return absl::InvalidArgumentError("rule has no calls");
+  Rule plain = rule;
+  plain.thread.reset();
+  plain.predicate = nullptr;
+  const std::string text = FormatRule(plain);
+  std::optional<Rule> back;
+  if (auto f = ParseLine(text, &back)) {
+    return absl::InvalidArgumentError(absl::StrCat("rule '", text, "': ", f->message));
+  }
+  if (!back || !(*back == plain)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rule '", text, "' sets fields its action does not use, or values the scenario "
+        "language cannot state (such as a delay finer than 1ns)"));
+  }
+  return absl::OkStatus();
+}
+
 std::string FormatRule(const Rule& rule) {
   const Needs needs = NeedsOf(rule);
   std::string text = FormatCalls(rule, needs);
   switch (rule.action) {
     case Action::kError:
-      absl::StrAppend(&text, ":error=", ErrorName(rule.error, *needs.domain));
+      absl::StrAppend(&text, ":error=", NameOfError(rule.error, *needs.domain));
       break;
     case Action::kRetval:
       absl::StrAppend(&text, ":retval=", rule.retval);
@@ -1064,7 +1079,7 @@ std::string FormatRule(const Rule& rule) {
     case Action::kNone:
       break;
   }
-  if (rule.signal != 0) absl::StrAppend(&text, ":signal=", SignalName(rule.signal));
+  if (rule.signal != 0) absl::StrAppend(&text, ":signal=", NameOfSignal(rule.signal));
   if (rule.delay_enter != absl::ZeroDuration()) {
     absl::StrAppend(&text, ":delay_enter=", FormatDelay(rule.delay_enter));
   }
@@ -1077,7 +1092,7 @@ std::string FormatRule(const Rule& rule) {
   if (rule.seed) absl::StrAppend(&text, ":seed=", *rule.seed);
   if (rule.fd.kind != FdFilter::Kind::kDefault) absl::StrAppend(&text, ":fd=", FormatFd(rule.fd));
   if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
-  if (rule.sig != 0) absl::StrAppend(&text, ":sig=", SignalName(rule.sig));
+  if (rule.sig != 0) absl::StrAppend(&text, ":sig=", NameOfSignal(rule.sig));
   if (rule.thread || rule.predicate) {
     std::vector<std::string> extra;
     if (rule.thread) extra.push_back(absl::StrCat("thread ", *rule.thread));
@@ -1086,6 +1101,10 @@ std::string FormatRule(const Rule& rule) {
   }
   return text;
 }
+
+std::string ErrorName(Call call, int code) { return NameOfError(code, DomainOf(call)); }
+
+std::string SignalName(int sig) { return NameOfSignal(sig); }
 
 std::string FormatScenario(absl::Span<const Rule> rules) {
   std::string text;

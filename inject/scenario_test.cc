@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -157,6 +159,9 @@ TEST(ScenarioTest, DelaysUseStraceTimeFormat) {
   EXPECT_EQ(delay("1.5"), absl::Nanoseconds(1500));
   EXPECT_EQ(delay(".5s"), absl::Milliseconds(500));
   EXPECT_EQ(delay("86400s"), absl::Hours(24));
+  EXPECT_EQ(delay("0.000001ms"), absl::Nanoseconds(1));
+  EXPECT_EQ(delay("1.000000000000s"), absl::Seconds(1));  // trailing zeros are nothing
+  EXPECT_EQ(delay("0.123456789s"), absl::Nanoseconds(123456789));
 }
 
 TEST(ScenarioTest, SetsStandForTheirCallsThatAcceptTheRule) {
@@ -358,6 +363,8 @@ constexpr Malformed kMalformed[] = {
      "t:1:19: delay_enter= expects a time such as 20ms (units s, ms, us, ns; a bare number is "
      "microseconds), got '20mss'"},
     {"write:delay_exit=1.5ns", "t:1:18: delay_exit=1.5ns is not a whole number of nanoseconds"},
+    {"write:delay_enter=0.0000001ms",
+     "t:1:19: delay_enter=0.0000001ms is not a whole number of nanoseconds"},
     {"write:delay_enter=86401s", "t:1:19: delay_enter=86401s is out of range (at most 86400s)"},
     {"write:delay_enter=1..2ms",
      "t:1:19: delay_enter= expects a time such as 20ms (units s, ms, us, ns; a bare number is "
@@ -442,6 +449,79 @@ TEST(ScenarioTest, CppOnlyNarrowingIsNotFormattedButSaid) {
   rule.thread.reset();
   rule.predicate = nullptr;
   EXPECT_EQ(back, rule);
+}
+
+TEST(NamesTest, ErrorAndSignalNames) {
+  EXPECT_EQ(ErrorName(Call::kConnect, ECONNREFUSED), "ECONNREFUSED");
+  EXPECT_EQ(ErrorName(Call::kRead, EWOULDBLOCK), "EAGAIN");
+  EXPECT_EQ(ErrorName(Call::kRead, 4000), "4000");
+  EXPECT_EQ(ErrorName(Call::kGetaddrinfo, EAI_AGAIN), "EAI_AGAIN");
+  EXPECT_EQ(ErrorName(Call::kGethostbyname, TRY_AGAIN), "TRY_AGAIN");
+  EXPECT_EQ(ErrorName(Call::kGethostbyname, NO_ADDRESS), "NO_DATA");
+  EXPECT_EQ(SignalName(SIGUSR1), "SIGUSR1");
+  EXPECT_EQ(SignalName(SIGCHLD), "SIGCHLD");
+  EXPECT_EQ(SignalName(SIGRTMIN), "SIGRTMIN");
+  EXPECT_EQ(SignalName(SIGRTMIN + 3), "SIGRTMIN+3");
+  EXPECT_EQ(SignalName(0), "0");
+}
+
+TEST(ValidateRuleTest, AcceptsWhatParsesAndRejectsWhatCannot) {
+  ASSERT_OK_AND_ASSIGN(Rule rule, ParseRule("connect:error=ECONNREFUSED:when=1..2"));
+  EXPECT_THAT(ValidateRule(rule), IsOk());
+  rule.thread = 7;
+  rule.predicate = [](const CallSite&) { return true; };
+  EXPECT_THAT(ValidateRule(rule), IsOk());
+
+  auto message = [](const Rule& r) { return std::string(ValidateRule(r).message()); };
+  Rule accept_short;
+  accept_short.calls = MaskOf(Call::kAccept);
+  accept_short.action = Action::kShort;
+  accept_short.short_bytes = 1;
+  EXPECT_EQ(message(accept_short),
+            "rule 'accept:short=1': key 'short' does not apply to accept: short= is for read, "
+            "readv, recv, recvfrom, recvmsg, write, writev, send, sendto, sendmsg");
+
+  Rule no_calls;
+  no_calls.action = Action::kError;
+  no_calls.error = EIO;
+  EXPECT_EQ(message(no_calls), "rule has no calls");
+
+  Rule nothing;
+  nothing.calls = MaskOf(Call::kRead);
+  EXPECT_EQ(message(nothing),
+            "rule 'read': rule does nothing: give error=, retval=, short=, signal=, "
+            "delay_enter= or delay_exit=");
+
+  Rule two_actions = accept_short;
+  two_actions.calls = MaskOf(Call::kRead);
+  two_actions.error = EIO;  // set, but the action is kShort
+  EXPECT_EQ(message(two_actions),
+            "rule 'read:short=1' sets fields its action does not use, or values the scenario "
+            "language cannot state (such as a delay finer than 1ns)");
+
+  Rule fine_delay;
+  fine_delay.calls = MaskOf(Call::kRead);
+  fine_delay.delay_enter = absl::Nanoseconds(1) / 2;
+  EXPECT_THAT(ValidateRule(fine_delay), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  Rule bad_when;
+  bad_when.calls = MaskOf(Call::kRead);
+  bad_when.action = Action::kError;
+  bad_when.error = EIO;
+  bad_when.when = {0, 3, 1};
+  EXPECT_EQ(message(bad_when), "rule 'read:error=EIO:when=0..3': when= counts calls from 1, not 0");
+
+  Rule bad_p = bad_when;
+  bad_p.when = When{};
+  bad_p.probability = 0;
+  EXPECT_EQ(message(bad_p), "rule 'read:error=EIO:p=0': p=0 is out of range (0 < p <= 1)");
+
+  Rule mixed_domain = bad_p;
+  mixed_domain.probability = 1;
+  mixed_domain.calls = MaskOf(Call::kGetaddrinfo);
+  EXPECT_EQ(message(mixed_domain),
+            "rule 'getaddrinfo:error=5': error=5 does not apply to getaddrinfo: it fails with "
+            "EAI_* codes, such as EAI_AGAIN");
 }
 
 // ---------------------------------------------------------------------------
@@ -598,11 +678,29 @@ TEST(ScenarioPropertyTest, FormatThenParseIsIdentity) {
     ASSERT_THAT(back, IsOk()) << text;
     ASSERT_EQ(*back, rule) << text << "\n  reformats as " << FormatRule(*back);
     ASSERT_EQ(FormatRule(*back), text);
+    ASSERT_THAT(ValidateRule(rule), IsOk()) << text;
     all.push_back(rule);
   }
   // And as one scenario.
   ASSERT_OK_AND_ASSIGN(std::vector<Rule> back, ParseScenario(FormatScenario(all)));
   EXPECT_EQ(back, all);
+}
+
+TEST(ScenarioTest, ParsesFromManyThreadsAtOnce) {
+  // The name tables are built on first use; several threads may race to it.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&failures] {
+      for (const char* line : kDesignExamples) {
+        absl::StatusOr<Rule> rule = ParseRule(line);
+        if (!rule.ok() || FormatRule(*rule) != Uncommented(line)) ++failures;
+        if (ParseRule("connect:error=ECONNREFUSE").ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -652,6 +750,27 @@ TEST(DocsTest, EveryScenarioBlockInTheDocsParses) {
     EXPECT_THAT(ParseScenario(text, file.string()), IsOk());
   }
   EXPECT_GT(blocks, 0) << "README.md shows no ```scenario block";
+}
+
+// docs/scenario.md shows the messages for these lines of a client.scenario;
+// each must be what the parser says today.
+TEST(DocsTest, ErrorMessagesInTheDocsAreCurrent) {
+  const std::string doc = ReadFile("docs/scenario.md");
+  ASSERT_FALSE(doc.empty()) << "docs/scenario.md is missing from the runfiles";
+  const char* lines[] = {
+      "conect:error=ECONNREFUSED",    "connect:error=ECONNREFUSE",
+      "accept:short=1",               "connect:error=EIO:retval=0",
+      "connect:error=EIO:when=0",     "getaddrinfo:error=ECONNREFUSED",
+  };
+  std::string preceding;
+  for (const char* line : lines) {
+    absl::StatusOr<std::vector<Rule>> rules =
+        ParseScenario(absl::StrCat(preceding, line), "client.scenario");
+    preceding += "\n";  // the doc shows each mistake on its own line
+    ASSERT_FALSE(rules.ok()) << line;
+    EXPECT_TRUE(absl::StrContains(doc, absl::StrCat(rules.status().message(), "\n")))
+        << "docs/scenario.md should show: " << rules.status().message();
+  }
 }
 
 }  // namespace

@@ -49,10 +49,10 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,16 +73,25 @@ namespace ipcfault::inject_internal {
 
 ABSL_CONST_INIT std::atomic<const RuleSet*> armed_rules{nullptr};
 
-// One armed rule as Decide() reads it: pointers into its RuleGroup and what
-// arming could work out in advance.
+// One armed rule as Decide() reads it: pointers into its RuleGroup, and the
+// fields the filters and the trigger read copied in, so that rejecting a call
+// touches one contiguous array.
 struct ArmedRule {
-  const Rule* rule;
+  CallMask calls;
+  CallMask socket_by_default;   // calls on which FdFilter::kDefault is socket
+  When when;
+  uint64_t times;
+  double probability;
+  uint64_t seed;                // seed= or the process seed (p= only)
+  FdFilter fd;
+  int port;
+  int sig;
+  pid_t thread;                 // 0: any thread
+  const std::function<bool(const CallSite&)>* predicate;  // null: none
+  const Rule* rule;             // the action fields, read on a fire
   RuleCounters* counters;
   const char* text;
   uint64_t group_id;
-  uint64_t seed;                // seed= or the process seed (p= only)
-  CallMask calls;
-  CallMask socket_by_default;   // calls on which FdFilter::kDefault is socket
   uint32_t index;               // within its group
 };
 
@@ -94,10 +103,38 @@ class RuleSet {
 
 namespace {
 
+// splitmix64's finalizer: a bijective 64-bit mix.
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
 // The union of the armed rules' call masks.
 ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
 
 ABSL_CONST_INIT std::atomic<FireHook> fire_hook{nullptr};
+
+// The pid and the calling thread's tid, cached: a fire costs no syscall for
+// them. A fork resets both in the child (AtforkChild); a process made by a
+// raw clone() that skips the atfork handlers would report its parent's.
+ABSL_CONST_INIT std::atomic<pid_t> cached_pid{0};
+ABSL_CONST_INIT thread_local pid_t cached_tid __attribute__((tls_model("initial-exec"))) = 0;
+
+pid_t CurrentPid() {
+  pid_t pid = cached_pid.load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_FALSE(pid == 0)) {
+    pid = static_cast<pid_t>(syscall(SYS_getpid));
+    cached_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
+
+pid_t CurrentTid() {
+  if (ABSL_PREDICT_FALSE(cached_tid == 0)) cached_tid = static_cast<pid_t>(syscall(SYS_gettid));
+  return cached_tid;
+}
 
 // ---------------------------------------------------------------------------
 // Reader slots (see "Reclamation" above).
@@ -162,6 +199,8 @@ void AtforkChild() {
   // Only the forking thread exists in the child; it is not mid-Decide (fork
   // is decided before the real fork runs), so no reader is active.
   for (ReaderSlot& slot : reader_slots) slot.active.store(0, std::memory_order_relaxed);
+  cached_pid.store(0, std::memory_order_relaxed);
+  cached_tid = 0;
   arm_mu.unlock();
 }
 
@@ -174,13 +213,21 @@ void PublishLocked() {
     for (size_t i = 0; i < group->size(); ++i) {
       const Rule& rule = group->rule(i);
       ArmedRule armed;
+      armed.calls = rule.calls;
+      armed.socket_by_default = 0;
+      armed.when = rule.when;
+      armed.times = rule.times;
+      armed.probability = rule.probability;
+      armed.seed = rule.seed.has_value() ? *rule.seed : process_seed.value_or(0);
+      armed.fd = rule.fd;
+      armed.port = rule.port;
+      armed.sig = rule.sig;
+      armed.thread = rule.thread.value_or(0);
+      armed.predicate = rule.predicate ? &rule.predicate : nullptr;
       armed.rule = &rule;
       armed.counters = &group->counters(i);
       armed.text = group->text(i).c_str();
       armed.group_id = group->id();
-      armed.seed = rule.seed.has_value() ? *rule.seed : process_seed.value_or(0);
-      armed.calls = rule.calls;
-      armed.socket_by_default = 0;
       for (const CallInfo& info : AllCalls()) {
         if ((rule.calls & MaskOf(info.call)) != 0 && info.defaults_to_socket_fds) {
           armed.socket_by_default |= MaskOf(info.call);
@@ -212,8 +259,15 @@ absl::StatusOr<uint64_t> ProcessSeedLocked() {
     process_seed = *seed;
     return *seed;
   }
-  std::random_device device;
-  const uint64_t seed = (uint64_t{device()} << 32) ^ device();
+  // Fresh entropy straight from the kernel (std::random_device may read
+  // /dev/urandom through an interposed read()).
+  uint64_t seed = 0;
+  if (syscall(SYS_getrandom, &seed, sizeof(seed), 0) != static_cast<long>(sizeof(seed))) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    seed = SplitMix64(static_cast<uint64_t>(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 32) ^
+                      static_cast<uint64_t>(syscall(SYS_getpid)));
+  }
   process_seed = seed;
   const std::string note = absl::StrCat(
       "ipcfault: IPCFAULT_SEED=", seed,
@@ -270,7 +324,6 @@ void RecordFire(uint64_t group_id, const FiredFault& fault) {
 // ---------------------------------------------------------------------------
 // The decision.
 
-pid_t CurrentTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
 int PortOf(const struct sockaddr* addr, socklen_t len) {
   if (addr == nullptr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -1;
@@ -343,12 +396,11 @@ class CallFacts {
   pid_t tid_ = 0;
 };
 
-bool Matches(const ArmedRule& armed, CallMask bit, const CallSite& site, CallFacts& facts) {
-  const Rule& rule = *armed.rule;
+bool Matches(const ArmedRule& rule, CallMask bit, const CallSite& site, CallFacts& facts) {
   if (rule.sig != 0 && site.sig != rule.sig) return false;
   FdFilter::Kind kind = rule.fd.kind;
   if (kind == FdFilter::Kind::kDefault) {
-    kind = (armed.socket_by_default & bit) != 0 ? FdFilter::Kind::kSocket
+    kind = (rule.socket_by_default & bit) != 0 ? FdFilter::Kind::kSocket
                                                 : FdFilter::Kind::kAny;
   }
   switch (kind) {
@@ -369,8 +421,8 @@ bool Matches(const ArmedRule& armed, CallMask bit, const CallSite& site, CallFac
       break;
   }
   if (rule.port >= 0 && !facts.HasPort(rule.port)) return false;
-  if (rule.thread.has_value() && facts.tid() != *rule.thread) return false;
-  if (rule.predicate && !rule.predicate(site)) return false;
+  if (rule.thread != 0 && facts.tid() != rule.thread) return false;
+  if (rule.predicate != nullptr && !(*rule.predicate)(site)) return false;
   return true;
 }
 
@@ -394,22 +446,23 @@ int64_t RealtimeNs() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
-Injection DecideIn(const RuleSet& set, const CallSite& site, CallMask bit) {
-  Injection result;
+// Decides `site` against `set` into `result` (an out parameter: returning the
+// struct by value through the read section cost store-forwarding stalls).
+void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, Injection& result) {
   CallFacts facts(site);
   for (const ArmedRule& armed : set.rules) {
     if ((armed.calls & bit) == 0) continue;
     if (!Matches(armed, bit, site, facts)) continue;
     const uint64_t ordinal = armed.counters->matched.fetch_add(1, std::memory_order_acq_rel) + 1;
     if (result.fired) continue;  // an earlier rule won; this one only counts
-    const Rule& rule = *armed.rule;
-    if (!rule.when.Includes(ordinal)) continue;
-    if (rule.probability < 1.0 &&
-        !ProbabilityDraw(armed.seed, armed.index, ordinal, rule.probability)) {
+    if (!armed.when.Includes(ordinal)) continue;
+    if (armed.probability < 1.0 &&
+        !ProbabilityDraw(armed.seed, armed.index, ordinal, armed.probability)) {
       continue;
     }
-    if (!TakeFire(armed.counters->fired, rule.times)) continue;
+    if (!TakeFire(armed.counters->fired, armed.times)) continue;
 
+    const Rule& rule = *armed.rule;
     result.fired = true;
     result.action = rule.action;
     result.error = rule.error;
@@ -426,7 +479,7 @@ Injection DecideIn(const RuleSet& set, const CallSite& site, CallMask bit) {
     fault.action = rule.action;
     fault.error = rule.action == Action::kError ? rule.error : 0;
     fault.fd = site.fd;
-    fault.pid = static_cast<pid_t>(syscall(SYS_getpid));
+    fault.pid = CurrentPid();
     fault.tid = facts.tid();
     fault.ordinal = ordinal;
     fault.time_ns = RealtimeNs();
@@ -435,7 +488,6 @@ Injection DecideIn(const RuleSet& set, const CallSite& site, CallMask bit) {
       hook(fault);
     }
   }
-  return result;
 }
 
 ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit) {
@@ -444,17 +496,10 @@ ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit
   {
     ReadSection section;
     const RuleSet* set = armed_rules.load(std::memory_order_seq_cst);
-    if (set != nullptr) result = DecideIn(*set, site, bit);
+    if (set != nullptr) DecideIn(*set, site, bit, result);
   }
   errno = saved_errno;
   return result;
-}
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-  return x ^ (x >> 31);
 }
 
 }  // namespace

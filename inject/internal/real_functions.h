@@ -1,0 +1,146 @@
+// inject/internal/real_functions.h
+//
+// The real libc functions behind the interposer: for each interposed call, a
+// pointer to the next definition after ours, resolved once and cached. The
+// interposer's own wrappers, the engine and the preload library call these
+// when they must reach the kernel without being injected themselves.
+//
+//   ssize_t n = inject_internal::real.read.get()(fd, buf, len);
+//
+// Resolution (see ResolveReal) prefers a sanitizer's interceptor
+// (`__interceptor_read`, found with dlsym(RTLD_DEFAULT)) so that ASan and TSan
+// still see every call made through the interposer; otherwise it takes
+// dlsym(RTLD_NEXT). Everything is resolved by a constructor at load time; a
+// call that arrives earlier (another library's constructor) resolves lazily.
+//
+// Thread-safe and async-signal-safe once resolved (each pointer is one
+// relaxed atomic load). The lazy path calls dlsym, which may allocate.
+
+#ifndef IPCFAULT_INJECT_INTERNAL_REAL_FUNCTIONS_H_
+#define IPCFAULT_INJECT_INTERNAL_REAL_FUNCTIONS_H_
+
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "absl/base/optimization.h"
+
+namespace ipcfault::inject_internal {
+
+// The address of the definition of `name` that the interposer's own
+// definition hides: `__interceptor_<name>` if a sanitizer runtime defines it,
+// else dlsym(RTLD_NEXT, name); never `self` (the interposer's own wrapper).
+// nullptr if there is none (then RealFunction uses its fallback).
+void* ResolveReal(const char* name, void* self);
+
+// One real function, resolved on first use.
+template <typename Fn>
+class RealFunction {
+ public:
+  // `fallback` is used when no definition is found (pidfd_send_signal on a
+  // glibc older than 2.36 falls back to the raw syscall).
+  constexpr RealFunction(const char* name, Fn* self, Fn* fallback = nullptr)
+      : name_(name), self_(self), fallback_(fallback) {}
+  RealFunction(const RealFunction&) = delete;
+  RealFunction& operator=(const RealFunction&) = delete;
+
+  // The real function. One relaxed load once resolved.
+  Fn* get() const {
+    Fn* fn = fn_.load(std::memory_order_relaxed);
+    if (ABSL_PREDICT_FALSE(fn == nullptr)) fn = Resolve();
+    return fn;
+  }
+
+  const char* name() const { return name_; }
+
+ private:
+  Fn* Resolve() const;
+
+  const char* name_;
+  Fn* self_;
+  Fn* fallback_;
+  mutable std::atomic<Fn*> fn_{nullptr};
+};
+
+// The libc functions that the interposer defines, as the real ones.
+struct RealFunctions {
+  RealFunction<decltype(::socket)> socket;
+  RealFunction<decltype(::socketpair)> socketpair;
+  RealFunction<decltype(::bind)> bind;
+  RealFunction<decltype(::listen)> listen;
+  RealFunction<decltype(::accept)> accept;
+  RealFunction<decltype(::accept4)> accept4;
+  RealFunction<decltype(::connect)> connect;
+  RealFunction<ssize_t(int, void*, size_t)> read;
+  RealFunction<ssize_t(int, const struct iovec*, int)> readv;
+  RealFunction<decltype(::recv)> recv;
+  RealFunction<decltype(::recvfrom)> recvfrom;
+  RealFunction<decltype(::recvmsg)> recvmsg;
+  RealFunction<ssize_t(int, const void*, size_t)> write;
+  RealFunction<ssize_t(int, const struct iovec*, int)> writev;
+  RealFunction<decltype(::send)> send;
+  RealFunction<decltype(::sendto)> sendto;
+  RealFunction<decltype(::sendmsg)> sendmsg;
+  RealFunction<decltype(::shutdown)> shutdown;
+  RealFunction<decltype(::close)> close;
+  RealFunction<int(struct pollfd*, nfds_t, int)> poll;
+  RealFunction<int(int, struct epoll_event*, int, int)> epoll_wait;
+  RealFunction<decltype(::getaddrinfo)> getaddrinfo;
+  RealFunction<decltype(::gethostbyname)> gethostbyname;
+  RealFunction<decltype(::kill)> kill;
+  RealFunction<decltype(::raise)> raise;
+  RealFunction<decltype(::pthread_kill)> pthread_kill;
+  RealFunction<int(int, int, siginfo_t*, unsigned int)> pidfd_send_signal;
+  RealFunction<int(int, const struct sigaction*, struct sigaction*)> sigaction;
+  RealFunction<decltype(::sigprocmask)> sigprocmask;
+  RealFunction<decltype(::fork)> fork;
+  RealFunction<decltype(::waitpid)> waitpid;
+  // The _FORTIFY_SOURCE entry points.
+  RealFunction<ssize_t(int, void*, size_t, size_t)> read_chk;
+  RealFunction<ssize_t(int, void*, size_t, size_t, int)> recv_chk;
+  RealFunction<ssize_t(int, void*, size_t, size_t, int, struct sockaddr*,
+                       socklen_t*)>
+      recvfrom_chk;
+  RealFunction<int(struct pollfd*, nfds_t, int, size_t)> poll_chk;
+};
+
+// The real functions. Defined in interpose.cc.
+extern RealFunctions real;
+
+// Resolves every function in `real` now (the interposer's constructor does
+// this at load time). Idempotent and thread-safe.
+void ResolveAllRealFunctions();
+
+// Implementation details follow.
+
+template <typename Fn>
+Fn* RealFunction<Fn>::Resolve() const {
+  Fn* fn = reinterpret_cast<Fn*>(
+      ResolveReal(name_, reinterpret_cast<void*>(self_)));
+  if (fn == nullptr) fn = fallback_;
+  if (fn == nullptr) {
+    // No definition anywhere: libc itself is broken. Say so and stop, with
+    // nothing that could come back here.
+    static constexpr char kMessage[] =
+        "ipcfault: cannot resolve a real libc function\n";
+    ::syscall(SYS_write, 2, kMessage, sizeof(kMessage) - 1);
+    ::abort();
+  }
+  fn_.store(fn, std::memory_order_relaxed);
+  return fn;
+}
+
+}  // namespace ipcfault::inject_internal
+
+#endif  // IPCFAULT_INJECT_INTERNAL_REAL_FUNCTIONS_H_
