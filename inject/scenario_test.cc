@@ -752,5 +752,26 @@ TEST(DocsTest, EveryScenarioBlockInTheDocsParses) {
   EXPECT_GT(blocks, 0) << "README.md shows no ```scenario block";
 }
 
+// docs/scenario.md shows the messages for these lines of a client.scenario;
+// each must be what the parser says today.
+TEST(DocsTest, ErrorMessagesInTheDocsAreCurrent) {
+  const std::string doc = ReadFile("docs/scenario.md");
+  ASSERT_FALSE(doc.empty()) << "docs/scenario.md is missing from the runfiles";
+  const char* lines[] = {
+      "conect:error=ECONNREFUSED",    "connect:error=ECONNREFUSE",
+      "accept:short=1",               "connect:error=EIO:retval=0",
+      "connect:error=EIO:when=0",     "getaddrinfo:error=ECONNREFUSED",
+  };
+  std::string preceding;
+  for (const char* line : lines) {
+    absl::StatusOr<std::vector<Rule>> rules =
+        ParseScenario(absl::StrCat(preceding, line), "client.scenario");
+    preceding += "\n";  // the doc shows each mistake on its own line
+    ASSERT_FALSE(rules.ok()) << line;
+    EXPECT_TRUE(absl::StrContains(doc, absl::StrCat(rules.status().message(), "\n")))
+        << "docs/scenario.md should show: " << rules.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace ipcfault

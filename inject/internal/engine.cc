@@ -53,7 +53,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,6 +102,14 @@ class RuleSet {
 };
 
 namespace {
+
+// splitmix64's finalizer: a bijective 64-bit mix.
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
 
 // The union of the armed rules' call masks.
 ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
@@ -252,8 +259,15 @@ absl::StatusOr<uint64_t> ProcessSeedLocked() {
     process_seed = *seed;
     return *seed;
   }
-  std::random_device device;
-  const uint64_t seed = (uint64_t{device()} << 32) ^ device();
+  // Fresh entropy straight from the kernel (std::random_device may read
+  // /dev/urandom through an interposed read()).
+  uint64_t seed = 0;
+  if (syscall(SYS_getrandom, &seed, sizeof(seed), 0) != static_cast<long>(sizeof(seed))) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    seed = SplitMix64(static_cast<uint64_t>(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 32) ^
+                      static_cast<uint64_t>(syscall(SYS_getpid)));
+  }
   process_seed = seed;
   const std::string note = absl::StrCat(
       "ipcfault: IPCFAULT_SEED=", seed,
@@ -486,13 +500,6 @@ ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit
   }
   errno = saved_errno;
   return result;
-}
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-  return x ^ (x >> 31);
 }
 
 }  // namespace

@@ -231,12 +231,12 @@ void SignalThisThread(int sig) {
 // Asks the engine about one call and applies what comes before the call:
 // delay_enter and signal=. Preserves errno.
 ABSL_ATTRIBUTE_NOINLINE Injection Enter(const CallSite& site) {
-  ErrnoSaver saver;
   if (in_engine > 0) return Injection{};
   ++in_engine;
-  Injection injection = Decide(site);
+  Injection injection = Decide(site);  // preserves errno
   --in_engine;
-  if (!injection.fired) return Injection{};
+  if (ABSL_PREDICT_TRUE(!injection.fired)) return Injection{};
+  ErrnoSaver saver;
   if (injection.delay_enter_ns > 0) SleepFor(injection.delay_enter_ns);
   if (injection.signal != 0) SignalThisThread(injection.signal);
   return injection;
