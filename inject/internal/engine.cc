@@ -116,25 +116,11 @@ ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
 
 ABSL_CONST_INIT std::atomic<FireHook> fire_hook{nullptr};
 
-// The pid and the calling thread's tid, cached: a fire costs no syscall for
-// them. A fork resets both in the child (AtforkChild); a process made by a
-// raw clone() that skips the atfork handlers would report its parent's.
-ABSL_CONST_INIT std::atomic<pid_t> cached_pid{0};
-ABSL_CONST_INIT thread_local pid_t cached_tid __attribute__((tls_model("initial-exec"))) = 0;
-
-pid_t CurrentPid() {
-  pid_t pid = cached_pid.load(std::memory_order_relaxed);
-  if (ABSL_PREDICT_FALSE(pid == 0)) {
-    pid = static_cast<pid_t>(syscall(SYS_getpid));
-    cached_pid.store(pid, std::memory_order_relaxed);
-  }
-  return pid;
-}
-
-pid_t CurrentTid() {
-  if (ABSL_PREDICT_FALSE(cached_tid == 0)) cached_tid = static_cast<pid_t>(syscall(SYS_gettid));
-  return cached_tid;
-}
+// Not cached: a child made by vfork() or posix_spawn() shares the parent's
+// memory and the thread's TLS, and would write its own ids into the parent's
+// cache. A fire costs these two syscalls instead.
+pid_t CurrentPid() { return static_cast<pid_t>(syscall(SYS_getpid)); }
+pid_t CurrentTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
 // ---------------------------------------------------------------------------
 // Reader slots (see "Reclamation" above).
@@ -199,8 +185,6 @@ void AtforkChild() {
   // Only the forking thread exists in the child; it is not mid-Decide (fork
   // is decided before the real fork runs), so no reader is active.
   for (ReaderSlot& slot : reader_slots) slot.active.store(0, std::memory_order_relaxed);
-  cached_pid.store(0, std::memory_order_relaxed);
-  cached_tid = 0;
   arm_mu.unlock();
 }
 
