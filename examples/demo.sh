@@ -23,8 +23,10 @@ fi
 echo "\$ echo_server --port=0 &"
 coproc SERVER { exec "$bin/echo_server" --port=0; }
 server_pid=$SERVER_PID
+# Our own copy of the server's stdout: bash drops SERVER[] once it exits.
+exec {server_out}<&"${SERVER[0]:?echo_server exited at once}"
 trap 'kill -KILL "$server_pid" 2>/dev/null || true' EXIT
-if ! read -r -t 20 listening <&"${SERVER[0]}"; then
+if ! read -r -t 20 listening <&"$server_out"; then
   echo "demo: echo_server did not report its port" >&2
   exit 1
 fi
@@ -36,7 +38,7 @@ echo "\$ echo_client --port=$port"
 
 echo "\$ kill -TERM <echo_server>"
 kill -TERM "$server_pid"
-read -r stopped <&"${SERVER[0]}" || true
+read -r -t 20 stopped <&"$server_out" || true
 echo "$stopped"
 wait "$server_pid"
 trap - EXIT

@@ -26,8 +26,21 @@ void ExpectNoChildren() {
   EXPECT_EQ(errno, ECHILD);
 }
 
-TEST(GracefulShutdownTest, ChildExitsThroughItsHandlerAfterSigterm) {
-  GracefulShutdownOptions options;
+// Each test runs with the pidfd wait and with the waitpid(WNOHANG) fallback.
+class GracefulShutdownTest : public ::testing::TestWithParam<bool> {
+ protected:
+  GracefulShutdownOptions Options() {
+    GracefulShutdownOptions options;
+    options.use_pidfd = GetParam();
+    return options;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(WaitBy, GracefulShutdownTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Pidfd" : "WaitpidPoll"; });
+
+TEST_P(GracefulShutdownTest, ChildExitsThroughItsHandlerAfterSigterm) {
+  GracefulShutdownOptions options = Options();
   ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   EXPECT_FALSE(report.escalated);
   ASSERT_TRUE(WIFEXITED(report.wait_status)) << DescribeWaitStatus(report.wait_status);
@@ -38,10 +51,10 @@ TEST(GracefulShutdownTest, ChildExitsThroughItsHandlerAfterSigterm) {
   ExpectNoChildren();
 }
 
-TEST(GracefulShutdownTest, ChildExitsWithTheCodeItsHandlerPathChooses) {
+TEST_P(GracefulShutdownTest, ChildExitsWithTheCodeItsHandlerPathChooses) {
   // Status 7 can only come from the child's own _exit() after its handler
   // ran: the default action of SIGTERM would read as "killed by signal 15".
-  GracefulShutdownOptions options;
+  GracefulShutdownOptions options = Options();
   options.child_exit_code = 7;
   ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   ASSERT_TRUE(WIFEXITED(report.wait_status)) << DescribeWaitStatus(report.wait_status);
@@ -51,8 +64,8 @@ TEST(GracefulShutdownTest, ChildExitsWithTheCodeItsHandlerPathChooses) {
   ExpectNoChildren();
 }
 
-TEST(GracefulShutdownTest, AnotherStopSignalWorksTheSameWay) {
-  GracefulShutdownOptions options;
+TEST_P(GracefulShutdownTest, AnotherStopSignalWorksTheSameWay) {
+  GracefulShutdownOptions options = Options();
   options.signal = SIGUSR1;
   options.child_exit_code = 3;
   ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
@@ -63,8 +76,8 @@ TEST(GracefulShutdownTest, AnotherStopSignalWorksTheSameWay) {
   ExpectNoChildren();
 }
 
-TEST(GracefulShutdownTest, ChildIgnoringSigtermIsKilledAfterTheTimeout) {
-  GracefulShutdownOptions options;
+TEST_P(GracefulShutdownTest, ChildIgnoringSigtermIsKilledAfterTheTimeout) {
+  GracefulShutdownOptions options = Options();
   options.child_ignores_signal = true;
   options.timeout = absl::Milliseconds(100);  // reached on purpose here
   ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
@@ -77,10 +90,10 @@ TEST(GracefulShutdownTest, ChildIgnoringSigtermIsKilledAfterTheTimeout) {
   ExpectNoChildren();
 }
 
-TEST(GracefulShutdownTest, SigactionFailingInTheChildIsReportedAndTheChildReaped) {
+TEST_P(GracefulShutdownTest, SigactionFailingInTheChildIsReportedAndTheChildReaped) {
   // sigaction(SIGKILL, ...) fails with EINVAL: a real failure of the
   // child's setup, reported over the pipe.
-  GracefulShutdownOptions options;
+  GracefulShutdownOptions options = Options();
   options.signal = SIGKILL;
   EXPECT_THAT(RunGracefulShutdown(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -89,7 +102,7 @@ TEST(GracefulShutdownTest, SigactionFailingInTheChildIsReportedAndTheChildReaped
   ExpectNoChildren();
 }
 
-TEST(GracefulShutdownTest, DescribesWaitStatuses) {
+TEST(DescribeWaitStatusTest, DescribesWaitStatuses) {
   EXPECT_EQ(DescribeWaitStatus(W_EXITCODE(3, 0)), "exited with status 3");
   EXPECT_EQ(DescribeWaitStatus(W_EXITCODE(0, SIGKILL)), "killed by signal 9");
   EXPECT_EQ(DescribeWaitStatus(W_EXITCODE(0, SIGSEGV) | WCOREFLAG),
@@ -101,9 +114,9 @@ TEST(GracefulShutdownTest, DescribesWaitStatuses) {
   EXPECT_FALSE(report.graceful());
 }
 
-TEST(GracefulShutdownTest, LeaksNoFileDescriptor) {
+TEST_P(GracefulShutdownTest, LeaksNoFileDescriptor) {
   int before = CountOpenFds();
-  GracefulShutdownOptions options;
+  GracefulShutdownOptions options = Options();
   ASSERT_THAT(RunGracefulShutdown(options), IsOk());
   options.signal = SIGKILL;
   ASSERT_THAT(RunGracefulShutdown(options), ::testing::Not(IsOk()));
