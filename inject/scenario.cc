@@ -461,18 +461,16 @@ std::optional<Failure> ParseDelay(absl::string_view text, size_t offset, absl::s
     return OutOfRange(what, text, offset, range);
   }
   int64_t ns = static_cast<int64_t>(whole_value) * unit_ns;
-  // Trailing zeros of the fraction change nothing; more digits than the unit
-  // has nanoseconds cannot be whole.
+  // Trailing zeros of the fraction change nothing; past nine digits no unit
+  // leaves a whole number of nanoseconds.
   while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
   if (!fraction.empty()) {
-    int64_t scale = 1;
-    for (size_t i = 0; i < fraction.size(); ++i) {
-      if (scale > unit_ns) break;
-      scale *= 10;
-    }
+    int64_t scale = 1;  // 10^digits
     uint64_t frac_value = 0;
-    if (fraction.size() > 9 || !absl::SimpleAtoi(fraction, &frac_value) ||
-        (static_cast<int64_t>(frac_value) * unit_ns) % scale != 0) {
+    bool whole_ns = fraction.size() <= 9 && absl::SimpleAtoi(fraction, &frac_value);
+    for (size_t i = 0; whole_ns && i < fraction.size(); ++i) scale *= 10;
+    whole_ns = whole_ns && (static_cast<int64_t>(frac_value) * unit_ns) % scale == 0;
+    if (!whole_ns) {
       return Failure{offset, absl::StrCat(what, absl::CHexEscape(text.substr(0, 40)),
                                           " is not a whole number of nanoseconds")};
     }
@@ -696,7 +694,7 @@ class RuleParser {
   Needs needs_;
   uint32_t seen_ = 0;  // KeyBits already given
   size_t seed_offset_ = 0;
-  std::optional<Key> action_key_;
+  std::optional<absl::string_view> action_key_;  // error, retval or short
   absl::string_view error_text_;
 };
 
@@ -788,11 +786,10 @@ std::optional<Failure> RuleParser::ParseKey(absl::string_view item, size_t offse
   }
   if (key->key == Key::kError || key->key == Key::kRetval || key->key == Key::kShort) {
     if (action_key_) {
-      return Failure{offset, absl::StrCat("conflicting actions: ",
-                                          kKeys[static_cast<int>(*action_key_)].name, "= and ",
-                                          name, "= cannot be combined")};
+      return Failure{offset, absl::StrCat("conflicting actions: ", *action_key_, "= and ", name,
+                                          "= cannot be combined")};
     }
-    action_key_ = key->key;
+    action_key_ = key->name;
   }
   absl::string_view value = item.substr(eq + 1);
   size_t value_offset = offset + eq + 1;

@@ -62,4 +62,5 @@ if [[ "$status" -ne 0 ]]; then
   fi
   exit 1
 fi
-echo "scenario_libfuzzer_test: $runs runs, no crash, no leak, invariants kept"
+done_line="$(grep -E '^Done [0-9]+ runs' "$tmp/fuzz.log" || true)"
+echo "scenario_libfuzzer_test: ${done_line:-done}; no crash, no leak, invariants kept"

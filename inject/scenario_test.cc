@@ -157,6 +157,9 @@ TEST(ScenarioTest, DelaysUseStraceTimeFormat) {
   EXPECT_EQ(delay("1.5"), absl::Nanoseconds(1500));
   EXPECT_EQ(delay(".5s"), absl::Milliseconds(500));
   EXPECT_EQ(delay("86400s"), absl::Hours(24));
+  EXPECT_EQ(delay("0.000001ms"), absl::Nanoseconds(1));
+  EXPECT_EQ(delay("1.000000000000s"), absl::Seconds(1));  // trailing zeros are nothing
+  EXPECT_EQ(delay("0.123456789s"), absl::Nanoseconds(123456789));
 }
 
 TEST(ScenarioTest, SetsStandForTheirCallsThatAcceptTheRule) {
@@ -358,6 +361,8 @@ constexpr Malformed kMalformed[] = {
      "t:1:19: delay_enter= expects a time such as 20ms (units s, ms, us, ns; a bare number is "
      "microseconds), got '20mss'"},
     {"write:delay_exit=1.5ns", "t:1:18: delay_exit=1.5ns is not a whole number of nanoseconds"},
+    {"write:delay_enter=0.0000001ms",
+     "t:1:19: delay_enter=0.0000001ms is not a whole number of nanoseconds"},
     {"write:delay_enter=86401s", "t:1:19: delay_enter=86401s is out of range (at most 86400s)"},
     {"write:delay_enter=1..2ms",
      "t:1:19: delay_enter= expects a time such as 20ms (units s, ms, us, ns; a bare number is "
