@@ -78,7 +78,10 @@ TEST(FixturesOrphanTest, KilledOwnerTakesServerAndChildWithIt) {
   close(server_fd);
   close(child_fd);
   ASSERT_EQ(waitpid(server_pid, &status, 0), server_pid);
-  EXPECT_THAT(status, KilledBySignal(SIGKILL));
+  // The server dies by PR_SET_PDEATHSIG, or quits first on seeing its
+  // control socket close (the kernel closes the owner's files before it
+  // sends the death signal).
+  EXPECT_THAT(status, ::testing::AnyOf(KilledBySignal(SIGKILL), ExitedWithCode(0)));
   ASSERT_EQ(waitpid(child_pid, &status, 0), child_pid);
   EXPECT_THAT(status, KilledBySignal(SIGKILL));
   EXPECT_THAT(fixtures_internal::Children(), ::testing::IsEmpty());
