@@ -14,7 +14,7 @@
 //   ipcfault::examples::EchoServerOptions options;  // 127.0.0.1, port 0
 //   ASSERT_OK_AND_ASSIGN(auto server,
 //                        ipcfault::examples::EchoServer::Listen(options));
-//   std::thread thread([&] { EXPECT_OK(server->Run()); });
+//   std::thread thread([&] { EXPECT_THAT(server->Run(), ipcfault::IsOk()); });
 //   ... connect to 127.0.0.1:server->port() ...
 //   server->Stop();
 //   thread.join();

@@ -103,8 +103,8 @@ std::string ChildCallName(uint8_t call, int sig) {
 // reach, so that an injected failure never leaves an orphan or a zombie.
 class ChildGuard {
  public:
-  explicit ChildGuard(pid_t pid) : pid_(pid) {
-    pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  ChildGuard(pid_t pid, bool use_pidfd) : pid_(pid) {
+    if (use_pidfd) pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   }
   ChildGuard(const ChildGuard&) = delete;
   ChildGuard& operator=(const ChildGuard&) = delete;
@@ -259,7 +259,7 @@ absl::StatusOr<ShutdownReport> RunGracefulShutdown(const GracefulShutdownOptions
     close(ready_read.release());  // no destructors run in the child: it _exit()s
     ChildMain(ready_write.release(), parent, options);
   }
-  ChildGuard child(pid);
+  ChildGuard child(pid, options.use_pidfd);
   ready_write.reset();  // so that the child's death reads as EOF
 
   if (absl::Status s = AwaitReady(ready_read.get(), child, options); !s.ok()) return s;

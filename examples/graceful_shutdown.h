@@ -65,6 +65,9 @@ struct GracefulShutdownOptions {
   bool child_ignores_signal = false;
   // What the child's _exit() returns after its handler ran.
   int child_exit_code = 0;
+  // Wait on a pidfd when the kernel has one. False forces the fallback
+  // (waitpid(WNOHANG) with a short backoff), so tests can cover both.
+  bool use_pidfd = true;
 };
 
 // How the child ended.

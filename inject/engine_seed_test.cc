@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -135,6 +137,18 @@ TEST(EngineSeedTest, FreshSeedIsPrintedOnceAndRepeatsTheRun) {
   uint64_t seed = 0;
   ASSERT_TRUE(absl::SimpleAtoi(first.err.substr(prefix.size(), end - prefix.size()), &seed))
       << first.err;
+  // docs/engine.md shows the same note (with another number).
+  std::ifstream doc("docs/engine.md");
+  ASSERT_TRUE(doc) << "docs/engine.md is missing from the runfiles";
+  const std::string note_rest = first.err.substr(end, first.err.find('\n') - end);
+  bool documented = false;
+  for (std::string line; std::getline(doc, line);) {
+    if (line.rfind(prefix, 0) == 0 && line.size() > note_rest.size() &&
+        line.compare(line.size() - note_rest.size(), note_rest.size(), note_rest) == 0) {
+      documented = true;
+    }
+  }
+  EXPECT_TRUE(documented) << "docs/engine.md should show: " << first.err;
   EXPECT_EQ(first.out, ExpectedPattern(seed));
 
   ChildOutput repeat = RunInChild([seed](int out_fd) {
@@ -181,6 +195,13 @@ TEST(EngineSeedTest, MalformedEnvironmentSeedArmsNothing) {
   });
   ASSERT_EQ(child.exit_code, 0) << child.out;
   EXPECT_EQ(child.out, "IPCFAULT_SEED: '12abc' is not an unsigned 64-bit number");
+}
+
+TEST(EngineDocTest, RingSizeIsDocumented) {
+  std::ifstream doc("docs/engine.md");
+  ASSERT_TRUE(doc) << "docs/engine.md is missing from the runfiles";
+  const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("**" + std::to_string(kFiredRingSize) + "** slots"));
 }
 
 TEST(ParseSeedTest, AcceptsDecimalAndHex) {

@@ -620,8 +620,9 @@ TEST_P(DocumentedErrorTest, FailsOnceThenSucceeds) {
   std::unique_ptr<CallUnderTest> call = MakeCall(row.call);
   ASSERT_NE(call, nullptr);
 
-  ASSERT_OK_AND_ASSIGN(ScopedFaults faults,
-                       Arm(Fault(row.call).Error(row.error).When(1)));
+  const std::string scenario = absl::StrCat(
+      info.name, ":error=", ErrorName(row.call, row.error), ":when=1");
+  ASSERT_OK_AND_ASSIGN(ScopedFaults faults, Arm(scenario));
   Outcome failed = call->Invoke();
   switch (info.failure) {
     case FailureStyle::kMinusOneErrno:
@@ -737,8 +738,7 @@ void SendAll(int fd, absl::string_view data) {
 TEST(ShortTransferTest, ShortReadLeavesTheRestQueued) {
   SocketPair pair;
   SendAll(pair.b, "hello world");
-  ASSERT_OK_AND_ASSIGN(ScopedFaults faults,
-                       Arm(Fault(Call::kRead).Short(3).When(1)));
+  ASSERT_OK_AND_ASSIGN(ScopedFaults faults, Arm("read:short=3:when=1"));
   char buf[64];
   ASSERT_EQ(read(pair.a, buf, sizeof(buf)), 3);
   EXPECT_EQ(std::string(buf, 3), "hel");
@@ -819,9 +819,9 @@ TEST(ShortTransferTest, ShortSendmsgAndSendto) {
 TEST(SequenceTest, WriteShortThenEagainThenEintrThenSuccess) {
   SocketPair pair;
   ASSERT_OK_AND_ASSIGN(ScopedFaults faults,
-                       Arm({Fault(Call::kWrite).Short(3).When(1),
-                            Fault(Call::kWrite).Error(EAGAIN).When(2),
-                            Fault(Call::kWrite).Error(EINTR).When(3)}));
+                       Arm("write:short=3:when=1\n"
+                           "write:error=EAGAIN:when=2\n"
+                           "write:error=EINTR:when=3\n"));
   const char kData[] = "abcdefgh";
   EXPECT_EQ(write(pair.a, kData, 8), 3);
   errno = 0;
@@ -867,7 +867,7 @@ TEST(SignalTest, SignalWithEintrRunsTheHandlerThenFails) {
   SocketPair pair;
   ASSERT_OK_AND_ASSIGN(
       ScopedFaults faults,
-      Arm(Fault(Call::kRead).Signal(SIGUSR1).Error(EINTR).When(1)));
+      Arm("read:signal=SIGUSR1:error=EINTR:when=1"));
   char buf[4];
   errno = 0;
   EXPECT_EQ(read(pair.a, buf, sizeof(buf)), -1);
@@ -917,8 +917,7 @@ TEST(DelayTest, DelaysForwardTheCallAndKeepErrno) {
 TEST(FdFilterTest, DefaultSocketFilterLeavesPipesAndStdoutAlone) {
   SocketPair pair;
   Pipe pipe;
-  ASSERT_OK_AND_ASSIGN(ScopedFaults faults,
-                       Arm(Fault(Call::kWrite).Error(EIO)));
+  ASSERT_OK_AND_ASSIGN(ScopedFaults faults, Arm("write:error=EIO"));
   EXPECT_EQ(write(pipe.write_end, "p", 1), 1);
   const char kLine[] = "[ ipcfault ] stdout is not a socket\n";
   EXPECT_EQ(write(STDOUT_FILENO, kLine, sizeof(kLine) - 1),
@@ -934,7 +933,7 @@ TEST(FdFilterTest, ExplicitSocketFilterLeavesPipesAlone) {
   Pipe pipe;
   ASSERT_OK_AND_ASSIGN(
       ScopedFaults faults,
-      Arm(Fault(Call::kRead).Error(EIO).OnFdKind(FdFilter::Kind::kSocket)));
+      Arm("read:error=EIO:fd=socket"));
   {
     Bypass bypass;
     ASSERT_EQ(write(pipe.write_end, "p", 1), 1);
@@ -960,8 +959,7 @@ TEST(FdFilterTest, PipeFilterHitsOnlyPipes) {
 
 // The gtest runner's own output goes on while every write on a socket fails.
 TEST(FdFilterTest, TestRunnerOutputIsUnaffected) {
-  ASSERT_OK_AND_ASSIGN(ScopedFaults faults,
-                       Arm(Fault(Call::kWrite).Error(EIO)));
+  ASSERT_OK_AND_ASSIGN(ScopedFaults faults, Arm("write:error=EIO"));
   std::printf("[ ipcfault ] printf still works\n");
   ASSERT_EQ(std::fflush(stdout), 0);
   const char kLine[] = "[ ipcfault ] so does write(2) to stderr\n";
@@ -975,7 +973,7 @@ TEST(PortFilterTest, HitsOnlyTheMatchingConnection) {
   Listener target, other;
   ASSERT_OK_AND_ASSIGN(
       ScopedFaults faults,
-      Arm(Fault(Call::kConnect).Error(ECONNREFUSED).OnPort(target.port)));
+      Arm(absl::StrCat("connect:error=ECONNREFUSED:port=", target.port)));
   std::vector<int> fds = {NewTcpSocket(), NewTcpSocket()};
   sockaddr_in other_addr = other.Address();
   EXPECT_EQ(connect(fds[0], reinterpret_cast<sockaddr*>(&other_addr),

@@ -6,7 +6,8 @@
 //    past its end);
 //  - an accepted scenario formats to canonical text that parses back to the
 //    same rules, and formatting that again changes nothing; each rule alone
-//    round-trips through FormatRule/ParseRule.
+//    round-trips through FormatRule/ParseRule and passes ValidateRule;
+//  - on a single line, ParseRule agrees with ParseScenario.
 // A broken invariant aborts, which libFuzzer (and the replay driver) report.
 //
 // Built two ways (inject/BUILD.bazel): with the normal toolchain and
@@ -72,6 +73,24 @@ void CheckRoundTrip(absl::string_view input, const std::vector<ipcfault::Rule>& 
   }
 }
 
+// ParseRule is ParseScenario restricted to one line.
+void CheckParseRuleAgrees(absl::string_view input,
+                          const absl::StatusOr<std::vector<ipcfault::Rule>>& rules) {
+  if (input.find('\n') != absl::string_view::npos) return;
+  absl::StatusOr<ipcfault::Rule> rule = ipcfault::ParseRule(input, "fuzz");
+  if (!rules.ok()) {
+    if (rule.ok() || rule.status().message() != rules.status().message()) {
+      Fail("ParseRule and ParseScenario disagree on an error", input, rule.status().ToString());
+    }
+  } else if (rules->size() == 1) {
+    if (!rule.ok() || !(*rule == (*rules)[0])) {
+      Fail("ParseRule and ParseScenario disagree on a rule", input, rule.status().ToString());
+    }
+  } else if (rule.ok()) {
+    Fail("ParseRule accepts a line without a rule", input, ipcfault::FormatRule(*rule));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -82,5 +101,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     CheckRejection(input, rules.status());
   }
+  CheckParseRuleAgrees(input, rules);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -684,6 +686,23 @@ TEST(ScenarioPropertyTest, FormatThenParseIsIdentity) {
   EXPECT_EQ(back, all);
 }
 
+TEST(ScenarioTest, ParsesFromManyThreadsAtOnce) {
+  // The name tables are built on first use; several threads may race to it.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&failures] {
+      for (const char* line : kDesignExamples) {
+        absl::StatusOr<Rule> rule = ParseRule(line);
+        if (!rule.ok() || FormatRule(*rule) != Uncommented(line)) ++failures;
+        if (ParseRule("connect:error=ECONNREFUSE").ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
 // ---------------------------------------------------------------------------
 // Every ```scenario block in README.md and docs/*.md parses. The files are the
 // test's data (//:docs); a Bazel test runs in its runfiles tree, where they
@@ -731,6 +750,27 @@ TEST(DocsTest, EveryScenarioBlockInTheDocsParses) {
     EXPECT_THAT(ParseScenario(text, file.string()), IsOk());
   }
   EXPECT_GT(blocks, 0) << "README.md shows no ```scenario block";
+}
+
+// docs/scenario.md shows the messages for these lines of a client.scenario;
+// each must be what the parser says today.
+TEST(DocsTest, ErrorMessagesInTheDocsAreCurrent) {
+  const std::string doc = ReadFile("docs/scenario.md");
+  ASSERT_FALSE(doc.empty()) << "docs/scenario.md is missing from the runfiles";
+  const char* lines[] = {
+      "conect:error=ECONNREFUSED",    "connect:error=ECONNREFUSE",
+      "accept:short=1",               "connect:error=EIO:retval=0",
+      "connect:error=EIO:when=0",     "getaddrinfo:error=ECONNREFUSED",
+  };
+  std::string preceding;
+  for (const char* line : lines) {
+    absl::StatusOr<std::vector<Rule>> rules =
+        ParseScenario(absl::StrCat(preceding, line), "client.scenario");
+    preceding += "\n";  // the doc shows each mistake on its own line
+    ASSERT_FALSE(rules.ok()) << line;
+    EXPECT_TRUE(absl::StrContains(doc, absl::StrCat(rules.status().message(), "\n")))
+        << "docs/scenario.md should show: " << rules.status().message();
+  }
 }
 
 }  // namespace

@@ -53,7 +53,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -104,30 +103,24 @@ class RuleSet {
 
 namespace {
 
+// splitmix64's finalizer: a bijective 64-bit mix.
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
 // The union of the armed rules' call masks.
 ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
 
 ABSL_CONST_INIT std::atomic<FireHook> fire_hook{nullptr};
 
-// The pid and the calling thread's tid, cached: a fire costs no syscall for
-// them. A fork resets both in the child (AtforkChild); a process made by a
-// raw clone() that skips the atfork handlers would report its parent's.
-ABSL_CONST_INIT std::atomic<pid_t> cached_pid{0};
-ABSL_CONST_INIT thread_local pid_t cached_tid __attribute__((tls_model("initial-exec"))) = 0;
-
-pid_t CurrentPid() {
-  pid_t pid = cached_pid.load(std::memory_order_relaxed);
-  if (ABSL_PREDICT_FALSE(pid == 0)) {
-    pid = static_cast<pid_t>(syscall(SYS_getpid));
-    cached_pid.store(pid, std::memory_order_relaxed);
-  }
-  return pid;
-}
-
-pid_t CurrentTid() {
-  if (ABSL_PREDICT_FALSE(cached_tid == 0)) cached_tid = static_cast<pid_t>(syscall(SYS_gettid));
-  return cached_tid;
-}
+// Not cached: a child made by vfork() or posix_spawn() shares the parent's
+// memory and the thread's TLS, and would write its own ids into the parent's
+// cache. A fire costs these two syscalls instead.
+pid_t CurrentPid() { return static_cast<pid_t>(syscall(SYS_getpid)); }
+pid_t CurrentTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
 // ---------------------------------------------------------------------------
 // Reader slots (see "Reclamation" above).
@@ -192,8 +185,6 @@ void AtforkChild() {
   // Only the forking thread exists in the child; it is not mid-Decide (fork
   // is decided before the real fork runs), so no reader is active.
   for (ReaderSlot& slot : reader_slots) slot.active.store(0, std::memory_order_relaxed);
-  cached_pid.store(0, std::memory_order_relaxed);
-  cached_tid = 0;
   arm_mu.unlock();
 }
 
@@ -252,8 +243,15 @@ absl::StatusOr<uint64_t> ProcessSeedLocked() {
     process_seed = *seed;
     return *seed;
   }
-  std::random_device device;
-  const uint64_t seed = (uint64_t{device()} << 32) ^ device();
+  // Fresh entropy straight from the kernel (std::random_device may read
+  // /dev/urandom through an interposed read()).
+  uint64_t seed = 0;
+  if (syscall(SYS_getrandom, &seed, sizeof(seed), 0) != static_cast<long>(sizeof(seed))) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    seed = SplitMix64(static_cast<uint64_t>(ts.tv_nsec) ^ (uint64_t(ts.tv_sec) << 32) ^
+                      static_cast<uint64_t>(syscall(SYS_getpid)));
+  }
   process_seed = seed;
   const std::string note = absl::StrCat(
       "ipcfault: IPCFAULT_SEED=", seed,
@@ -488,13 +486,6 @@ ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit
   return result;
 }
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 Injection Decide(const CallSite& site) {
@@ -547,7 +538,10 @@ std::atomic<uint64_t> next_group_id{1};
 RuleGroup::RuleGroup(std::vector<Rule> rules, std::vector<std::string> texts)
     : id_(next_group_id.fetch_add(1, std::memory_order_relaxed)),
       rules_(std::move(rules)),
-      texts_(texts.empty() ? std::vector<std::string>(rules_.size()) : std::move(texts)),
+      texts_([&] {
+        texts.resize(rules_.size());  // a missing text is empty
+        return std::move(texts);
+      }()),
       counters_(new RuleCounters[rules_.size()]) {}
 
 RuleCounters& RuleGroup::counters(size_t i) const {

@@ -1,0 +1,66 @@
+// inject/cli/fire_summary.h
+//
+// The summary `ipcfault run` prints after the program exits: for each rule,
+// how often it fired and in how many processes, read back from the JSON
+// lines the preload library appended to the fire log (see
+// inject/internal/fire_log.h for the line format).
+//
+//   FireCounts counts = CountFires(log_text, rule_texts.size());
+//   std::cerr << FormatSummary(rule_texts, counts);
+//
+// Thread-safe: the functions are pure.
+
+#ifndef IPCFAULT_INJECT_CLI_FIRE_SUMMARY_H_
+#define IPCFAULT_INJECT_CLI_FIRE_SUMMARY_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace ipcfault::cli {
+
+// A value of a flat JSON object: a string, an integer, or null.
+using JsonScalar = std::variant<std::monostate, int64_t, std::string>;
+
+// Parses one line holding a flat JSON object whose values are strings,
+// integers or null, as the fire log writes them. nullopt if the line is not
+// exactly that (nested values, trailing bytes, bad escapes...).
+std::optional<std::map<std::string, JsonScalar>> ParseFlatJsonObject(
+    absl::string_view line);
+
+struct RuleFires {
+  uint64_t fired = 0;
+  std::set<pid_t> pids;  // the processes it fired in
+};
+
+struct FireCounts {
+  std::vector<RuleFires> rules;  // one per rule, by index
+  uint64_t lines = 0;            // lines read
+  uint64_t malformed = 0;        // lines that are not a fire record
+  uint64_t unknown_rule = 0;     // records naming a rule index out of range
+};
+
+// Counts the fire records in `log` (JSON lines) for `rule_count` rules. A
+// final line without '\n' (a writer killed mid-line cannot produce one, but
+// a truncated file can) counts as malformed.
+FireCounts CountFires(absl::string_view log, size_t rule_count);
+
+// The summary, one line per rule, each starting "ipcfault: ":
+//   ipcfault: rule 1 connect:error=ECONNREFUSED:when=1: fired 1 time (1 process)
+//   ipcfault: rule 2 accept:error=EMFILE: never fired
+// followed by a warning line if any record was malformed.
+std::string FormatSummary(absl::Span<const std::string> rule_texts,
+                          const FireCounts& counts);
+
+}  // namespace ipcfault::cli
+
+#endif  // IPCFAULT_INJECT_CLI_FIRE_SUMMARY_H_

@@ -1,0 +1,226 @@
+// inject/internal/preload.cc
+//
+// The load-time setup of libipcfault_preload.so: the interposer and the
+// engine, built as a shared object for LD_PRELOAD, armed from the
+// environment before the program's main() runs.
+//
+//   IPCFAULT_SCENARIO       the scenario text (rules, one a line)
+//   IPCFAULT_SCENARIO_FILE  or a file holding it (not both)
+//   IPCFAULT_SEED           the seed of p= rules without their own seed=
+//                           (read by the engine; a fresh one is printed)
+//   IPCFAULT_LOG            append one JSON line per fired fault to this
+//                           file (fire_log.h); default under Bazel:
+//                           $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else
+//                           none; set and empty: none
+//   IPCFAULT_SCOPE          all (default): every descendant inherits
+//                           LD_PRELOAD and these variables, so what the
+//                           program execs gets the same faults;
+//                           first: the library removes itself from
+//                           LD_PRELOAD and these variables from the
+//                           environment at load, so what the program execs
+//                           runs without faults. A child the program forks
+//                           and does not exec still has the rules and their
+//                           counts (they are memory).
+//
+// A scenario that does not parse stops the program before main() with the
+// parser's message on stderr and exit status 2: never a silent run without
+// faults. With no scenario set the library arms nothing and stays inert.
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "ipcfault/inject/internal/arming.h"
+#include "ipcfault/inject/internal/engine.h"
+#include "ipcfault/inject/internal/fire_log.h"
+#include "ipcfault/inject/scenario.h"
+
+extern "C" void IpcfaultPreloadInit();
+
+namespace ipcfault::inject_internal {
+namespace {
+
+// The absolute path of the fire log; empty: no log. Written once at load,
+// before any rule is armed; read by the fire hook.
+char log_path[PATH_MAX];
+
+// The fire hook: runs on the thread that made the call, possibly in a signal
+// handler. Async-signal-safe.
+void LogFire(const FiredFault& fault) {
+  char line[kFireLineMax];
+  size_t n = FormatFireLine(fault, line, sizeof(line));
+  AppendToFile(log_path, line, n);
+}
+
+void WriteStderr(absl::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = write(STDERR_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// Stops the program before main(): the rules it was given cannot be armed.
+[[noreturn]] void Refuse(absl::string_view message) {
+  WriteStderr(absl::StrCat(
+      message, "\nipcfault: not running ", program_invocation_name,
+      " without the faults it was given (exit status 2)\n"));
+  _exit(2);
+}
+
+std::string GetEnv(const char* name) {
+  const char* value = getenv(name);
+  return value != nullptr ? value : "";
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out, int* err) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = errno;
+    return false;
+  }
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *err = errno;
+      close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return true;
+}
+
+// Makes `path` absolute against the current directory, so that the log
+// stays the same file when the program chdir()s.
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
+absl::string_view Basename(absl::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// IPCFAULT_SCOPE=first: what this process execs must not load the library
+// or see the scenario. Drops this library's entries from LD_PRELOAD (by file
+// name, however the path was spelled) and the IPCFAULT_* variables.
+void StripFromEnvironment() {
+  Dl_info self = {};
+  absl::string_view own_name = "libipcfault_preload.so";
+  if (dladdr(reinterpret_cast<void*>(&IpcfaultPreloadInit), &self) != 0 &&
+      self.dli_fname != nullptr) {
+    own_name = Basename(self.dli_fname);
+  }
+  std::string preload = GetEnv("LD_PRELOAD");
+  std::vector<absl::string_view> kept;
+  // ld.so separates LD_PRELOAD entries by colons or spaces.
+  for (absl::string_view entry :
+       absl::StrSplit(preload, absl::ByAnyChar(": "), absl::SkipEmpty())) {
+    if (Basename(entry) != own_name) kept.push_back(entry);
+  }
+  if (kept.empty()) {
+    unsetenv("LD_PRELOAD");
+  } else {
+    setenv("LD_PRELOAD", absl::StrJoin(kept, ":").c_str(), 1);
+  }
+  for (const char* name : {"IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE",
+                           "IPCFAULT_SEED", "IPCFAULT_LOG", "IPCFAULT_SCOPE"}) {
+    unsetenv(name);
+  }
+}
+
+void Init() {
+  const char* text_env = getenv("IPCFAULT_SCENARIO");
+  const char* file_env = getenv("IPCFAULT_SCENARIO_FILE");
+  std::string scope = GetEnv("IPCFAULT_SCOPE");
+  if (!scope.empty() && scope != "all" && scope != "first") {
+    Refuse(absl::StrCat("ipcfault: IPCFAULT_SCOPE=", scope,
+                        ": expected 'all' or 'first'"));
+  }
+  if (text_env != nullptr && file_env != nullptr) {
+    Refuse(
+        "ipcfault: both IPCFAULT_SCENARIO and IPCFAULT_SCENARIO_FILE are "
+        "set; set one");
+  }
+
+  std::string text;
+  std::string source;
+  if (text_env != nullptr) {
+    text = text_env;
+    source = "IPCFAULT_SCENARIO";
+  } else if (file_env != nullptr) {
+    source = file_env;
+    int err = 0;
+    if (!ReadWholeFile(source, &text, &err)) {
+      Refuse(absl::StrCat("ipcfault: IPCFAULT_SCENARIO_FILE=", source, ": ",
+                          strerror(err)));
+    }
+  }
+
+  std::string log = GetEnv("IPCFAULT_LOG");
+  if (getenv("IPCFAULT_LOG") == nullptr) {
+    std::string outputs = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR");
+    if (!outputs.empty()) log = absl::StrCat(outputs, "/ipcfault.log");
+  }
+  log = Absolute(log);
+  if (log.size() >= sizeof(log_path)) {
+    Refuse(absl::StrCat("ipcfault: IPCFAULT_LOG path too long: ", log));
+  }
+
+  if (!source.empty()) {
+    absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
+    if (!rules.ok()) Refuse(rules.status().message());
+    if (!rules->empty()) {
+      if (!log.empty()) {
+        memcpy(log_path, log.c_str(), log.size() + 1);
+        SetFireHook(&LogFire);
+      }
+      std::vector<std::string> texts;
+      for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
+      auto group =
+          std::make_shared<RuleGroup>(*std::move(rules), std::move(texts));
+      // The engine reads IPCFAULT_SEED here, for p= rules without seed=.
+      // It keeps the group armed for the life of the process (and of its
+      // forked children): nothing disarms it, so exit handlers and
+      // destructors still see the faults.
+      if (absl::Status armed = ArmGroup(std::move(group)); !armed.ok()) {
+        Refuse(absl::StrCat("ipcfault: ", source, ": ", armed.message()));
+      }
+    }
+  }
+
+  // Last: arming above still reads the environment.
+  if (scope == "first") StripFromEnvironment();
+}
+
+}  // namespace
+}  // namespace ipcfault::inject_internal
+
+// Runs when the dynamic loader initialises the library: after libc and the
+// library's own dependencies, before the program's constructors and main().
+extern "C" __attribute__((constructor, visibility("default"))) void
+IpcfaultPreloadInit() {
+  ipcfault::inject_internal::Init();
+}

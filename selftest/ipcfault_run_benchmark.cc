@@ -1,0 +1,143 @@
+// selftest/ipcfault_run_benchmark.cc
+//
+// What `ipcfault run` costs a program that makes many interposed calls: a
+// client doing one-byte round trips (write + read on a socket, to an echo
+// peer), run
+//   - plain,
+//   - under `ipcfault run` with one rule that never matches those calls
+//     (connect:error=ECONNREFUSED), so every write and read takes the armed
+//     path of the interposer and asks the engine, and
+//   - under strace with the same rule: `strace -f --seccomp-bpf -e
+//     trace=connect -e inject=connect:error=ECONNREFUSED` (the seccomp filter
+//     stops only connect, strace's best case), and without `-e trace=`, as the
+//     rule alone is usually typed (strace then stops at every system call).
+// Each iteration starts the program once; the time includes process start,
+// so the round-trip count (the argument) is large enough to dominate it.
+//
+//   bazel build -c opt //selftest:ipcfault_run_benchmark
+//   taskset -c 0 bazel-bin/selftest/ipcfault_run_benchmark
+//
+// (taskset: one CPU for the client, its echo peer and the tracer alike, so
+// the figures do not depend on scheduling across cores.)
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+
+extern char** environ;
+
+namespace {
+
+std::string Runfile(const std::string& path) {
+  for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    if (const char* dir = std::getenv(var); dir != nullptr && *dir != '\0') {
+      return absl::StrCat(dir, "/ipcfault/", path);
+    }
+  }
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return path;
+  self[n] = '\0';
+  return absl::StrCat(self, ".runfiles/ipcfault/", path);
+}
+
+// Runs argv to completion with stdout/stderr to /dev/null; false unless it
+// exits 0.
+bool RunQuietly(const std::vector<std::string>& argv) {
+  std::vector<char*> c_argv;
+  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  c_argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execve(c_argv[0], c_argv.data(), environ);
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+constexpr char kRule[] = "connect:error=ECONNREFUSED";
+
+std::vector<std::string> Client(int64_t round_trips) {
+  return {Runfile("selftest/ipcfault_probe"), "round-trips", absl::StrCat(round_trips)};
+}
+
+void RunEach(benchmark::State& state, const std::vector<std::string>& argv) {
+  for (auto _ : state) {
+    if (!RunQuietly(argv)) {
+      state.SkipWithError(absl::StrCat(argv[0], " failed").c_str());
+      return;
+    }
+  }
+  state.counters["round_trips_per_s"] = benchmark::Counter(
+      static_cast<double>(state.range(0)) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+
+void BM_Plain(benchmark::State& state) { RunEach(state, Client(state.range(0))); }
+
+void BM_IpcfaultRun(benchmark::State& state) {
+  std::vector<std::string> argv = {Runfile("ipcfault"), "run", "-q", "-e", kRule,
+                                   "--log", "/dev/null", "--"};
+  for (const std::string& a : Client(state.range(0))) argv.push_back(a);
+  RunEach(state, argv);
+}
+
+std::string Strace() {
+  for (const char* path : {"/usr/bin/strace", "/bin/strace"}) {
+    if (access(path, X_OK) == 0) return path;
+  }
+  return "";
+}
+
+void StraceWith(benchmark::State& state, std::vector<std::string> argv) {
+  std::string strace = Strace();
+  if (strace.empty()) {
+    state.SkipWithError("strace is not installed");
+    return;
+  }
+  argv.insert(argv.begin(), strace);
+  for (const std::string& a : Client(state.range(0))) argv.push_back(a);
+  RunEach(state, argv);
+}
+
+void BM_StraceSeccompTraceConnect(benchmark::State& state) {
+  StraceWith(state, {"-f", "--seccomp-bpf", "-o", "/dev/null", "-e", "trace=connect",
+                     "-e", absl::StrCat("inject=", kRule), "--"});
+}
+
+void BM_StraceSeccompRuleOnly(benchmark::State& state) {
+  StraceWith(state, {"-f", "--seccomp-bpf", "-o", "/dev/null", "-e",
+                     absl::StrCat("inject=", kRule), "--"});
+}
+
+constexpr int64_t kRoundTrips = 20000;
+
+BENCHMARK(BM_Plain)->Arg(kRoundTrips)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_IpcfaultRun)->Arg(kRoundTrips)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_StraceSeccompTraceConnect)
+    ->Arg(kRoundTrips)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_StraceSeccompRuleOnly)
+    ->Arg(kRoundTrips)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

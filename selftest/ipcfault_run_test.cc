@@ -1,0 +1,544 @@
+// selftest/ipcfault_run_test.cc
+//
+// End-to-end tests of the `ipcfault` command and the preload library: real
+// processes (//selftest:ipcfault_probe prints what its calls returned), real
+// exit statuses, a real fire log.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ipcfault/inject/call.h"
+#include "ipcfault/selftest/ipcfault_test_util.h"
+
+extern char** environ;
+
+namespace ipcfault {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+using ::testing::StartsWith;
+using selftest::Child;
+using selftest::Exists;
+using selftest::LogLine;
+using selftest::ParseLog;
+using selftest::PreloadEnv;
+using selftest::ReadFile;
+using selftest::Result;
+using selftest::RunIpcfault;
+using selftest::RunProgram;
+using selftest::Runfile;
+using selftest::TempDirTest;
+
+const std::string& Probe() {
+  static const std::string* path =
+      new std::string(Runfile("selftest/ipcfault_probe"));
+  return *path;
+}
+
+class IpcfaultTest : public TempDirTest {};
+
+// "connect 1: pid=P fd=F ok" -> {P, F, "ok"}
+struct ConnectLine {
+  int pid, fd;
+  std::string outcome;
+};
+
+std::vector<ConnectLine> ConnectLines(const std::string& out) {
+  std::vector<ConnectLine> lines;
+  static const std::regex* const kLine =
+      new std::regex(R"(connect \d+: pid=(\d+) fd=(\d+) ([A-Z0-9]+|ok))");
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::string s(line);
+    std::smatch m;
+    if (std::regex_match(s, m, *kLine)) {
+      lines.push_back({std::stoi(m[1]), std::stoi(m[2]), m[3]});
+    }
+  }
+  return lines;
+}
+
+std::vector<std::string> Outcomes(const std::string& out) {
+  std::vector<std::string> outcomes;
+  for (const ConnectLine& line : ConnectLines(out)) outcomes.push_back(line.outcome);
+  return outcomes;
+}
+
+// ---------------------------------------------------------------------------
+// Help and usage errors.
+
+TEST_F(IpcfaultTest, HelpForTheToolAndEachCommand) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--help"}, {"-h"}, {"help"}}) {
+    Result r = RunIpcfault(args);
+    EXPECT_EQ(r.exit_code(), 0) << r;
+    EXPECT_THAT(r.out, StartsWith("Usage: ipcfault COMMAND")) << r;
+    EXPECT_THAT(r.out, HasSubstr("  run  "));
+    EXPECT_THAT(r.err, IsEmpty());
+  }
+  for (std::string command : {"run", "check", "calls"}) {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {command, "--help"}, {command, "-h"}, {"help", command}}) {
+      Result r = RunIpcfault(args);
+      EXPECT_EQ(r.exit_code(), 0) << r;
+      EXPECT_THAT(r.out, StartsWith(absl::StrCat("Usage: ipcfault ", command, " ")))
+          << r;
+      EXPECT_THAT(r.out, HasSubstr("Exit status"));
+    }
+  }
+  Result r = RunIpcfault({"run", "--help"});
+  for (const char* option : {"--rule", "--scenario", "--seed", "--log", "--scope",
+                             "--quiet"}) {
+    EXPECT_THAT(r.out, HasSubstr(option));
+  }
+}
+
+struct UsageCase {
+  std::vector<std::string> args;
+  std::string message;
+};
+
+TEST_F(IpcfaultTest, UsageErrorsExit2WithAClearMessage) {
+  const std::vector<UsageCase> cases = {
+      {{}, "Usage: ipcfault COMMAND"},
+      {{"frobnicate"}, "ipcfault: unknown command 'frobnicate'"},
+      {{"--frobnicate"}, "ipcfault: unknown option '--frobnicate'"},
+      {{"help", "frobnicate"}, "unknown command 'frobnicate'"},
+      {{"run"}, "ipcfault run: missing '--' and the program"},
+      {{"run", "-e", "connect:error=EPERM", Probe(), "exit", "0"},
+       "ipcfault run: missing '--' before the program '" + Probe() + "'"},
+      {{"run", "-e", "connect:error=EPERM", "--"},
+       "ipcfault run: no program given after '--'"},
+      {{"run", "--frobnicate", "--", Probe()},
+       "ipcfault run: unknown option '--frobnicate'"},
+      {{"run", "--scope", "most", "--", Probe()}, "invalid scope 'most'"},
+      {{"run", "--seed", "x", "--", Probe()}, "invalid seed 'x'"},
+      {{"run", "-e"}, "option '-e' requires an argument"},
+      {{"check"}, "ipcfault check: no scenario file given"},
+      {{"check", "--frobnicate"}, "ipcfault check: unknown option '--frobnicate'"},
+      {{"calls", "frobnicate"}, "ipcfault calls: unknown call 'frobnicate'"},
+      {{"calls", "%frobnicate"}, "ipcfault calls: unknown call set '%frobnicate'"},
+  };
+  for (const UsageCase& c : cases) {
+    Result r = RunIpcfault(c.args);
+    EXPECT_EQ(r.exit_code(), 2) << r;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << r;
+    EXPECT_THAT(r.out, IsEmpty()) << r;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// ipcfault check, ipcfault calls
+
+TEST_F(IpcfaultTest, CheckPrintsCanonicalFormThatChecksAgain) {
+  std::string good = WriteFile("good.scenario",
+                               "# a comment\n"
+                               "\n"
+                               "inject=connect:error=ECONNREFUSED:when=1\n"
+                               "accept:error=EMFILE:when=3   # trailing\n");
+  Result r = RunIpcfault({"check", good});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.err, IsEmpty());
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << r;
+  EXPECT_THAT(lines[0], HasSubstr("connect"));
+  EXPECT_THAT(lines[0], HasSubstr("ECONNREFUSED"));
+  EXPECT_THAT(lines[1], HasSubstr("EMFILE"));
+  // Canonical is a fixed point.
+  std::string canonical = WriteFile("canonical.scenario", r.out);
+  Result again = RunIpcfault({"check", canonical});
+  EXPECT_EQ(again.exit_code(), 0) << again;
+  EXPECT_EQ(again.out, r.out);
+}
+
+TEST_F(IpcfaultTest, CheckReportsFileLineColumnAndExits1) {
+  std::string good = WriteFile("good.scenario", "connect:error=ECONNREFUSED\n");
+  std::string bad = WriteFile("bad.scenario",
+                              "connect:error=ECONNREFUSED\n"
+                              "accept:error=ECONNREFUSE\n");
+  Result r = RunIpcfault({"check", good, bad, Path("missing.scenario")});
+  EXPECT_EQ(r.exit_code(), 1) << r;
+  EXPECT_THAT(r.err, MatchesRegex(absl::StrCat(
+                         "(.|\n)*", bad, ":2:[0-9]+: [^\n]*ECONNREFUSE(.|\n)*")))
+      << r;
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(Path("missing.scenario"),
+                                            ": No such file or directory")));
+  // The good file is still printed, headed by its name.
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("# ", good, "\n")));
+  EXPECT_THAT(r.out, Not(HasSubstr(bad)));
+}
+
+TEST_F(IpcfaultTest, CallsListsEveryCallOfTheTable) {
+  Result r = RunIpcfault({"calls"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  for (const CallInfo& info : AllCalls()) {
+    EXPECT_THAT(r.out, MatchesRegex(absl::StrCat("(.|\n)*\n", info.name, " +%(.|\n)*")))
+        << info.name;
+  }
+  for (const char* set : {"%net", "%io", "%signal", "%process"}) {
+    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("  ", set, " ")));
+  }
+  EXPECT_THAT(r.out, HasSubstr("ECONNREFUSED"));
+  EXPECT_THAT(r.out, HasSubstr("EAI_AGAIN"));
+
+  Result one = RunIpcfault({"calls", "accept"});
+  ASSERT_EQ(one.exit_code(), 0) << one;
+  EXPECT_THAT(one.out, HasSubstr("\naccept "));
+  EXPECT_THAT(one.out, HasSubstr("EMFILE"));
+  EXPECT_THAT(one.out, Not(HasSubstr("\nconnect ")));
+}
+
+// ---------------------------------------------------------------------------
+// Bad rules: nothing runs.
+
+TEST_F(IpcfaultTest, RuleThatDoesNotParseExits2AndRunsNothing) {
+  std::string marker = Path("marker");
+  Result r = RunIpcfault({"run", "-e", "inject=connect:error=ECONNREFUSE:when=1",
+                       "--", Probe(), "touch", marker});
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith("-e:1:")) << r;
+  EXPECT_THAT(r.err, HasSubstr("ECONNREFUSE")) << r;
+  EXPECT_FALSE(Exists(marker));
+
+  std::string scenario = WriteFile("bad.scenario",
+                                   "connect:error=ECONNREFUSED:when=1\n"
+                                   "accept:frobnicate=1\n");
+  r = RunIpcfault({"run", "--scenario", scenario, "--", Probe(), "touch", marker});
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith(absl::StrCat(scenario, ":2:"))) << r;
+  EXPECT_FALSE(Exists(marker));
+
+  r = RunIpcfault({"run", "-s", Path("missing"), "--", Probe(), "touch", marker});
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("No such file or directory")) << r;
+  EXPECT_FALSE(Exists(marker));
+}
+
+TEST_F(IpcfaultTest, PreloadStopsTheProgramBeforeMainOnABadScenario) {
+  std::string marker = Path("marker");
+  Result r = RunProgram({Probe(), "touch", marker},
+                 PreloadEnv({"IPCFAULT_SCENARIO=connect:error=ECONNREFUSED\nread:when=0..x\n"}));
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith("IPCFAULT_SCENARIO:2:")) << r;
+  EXPECT_THAT(r.err, HasSubstr("not running")) << r;
+  EXPECT_FALSE(Exists(marker));
+
+  std::string scenario = WriteFile("bad.scenario", "\n\nkill:error=EBOGUS\n");
+  r = RunProgram({Probe(), "touch", marker},
+          PreloadEnv({"IPCFAULT_SCENARIO_FILE=" + scenario}));
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith(absl::StrCat(scenario, ":3:"))) << r;
+  EXPECT_FALSE(Exists(marker));
+
+  r = RunProgram({Probe(), "touch", marker},
+          PreloadEnv({"IPCFAULT_SCENARIO_FILE=" + Path("none")}));
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("No such file or directory")) << r;
+  EXPECT_FALSE(Exists(marker));
+
+  r = RunProgram({Probe(), "touch", marker},
+          PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM",
+           "IPCFAULT_SCOPE=everyone"}));
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("IPCFAULT_SCOPE=everyone")) << r;
+  EXPECT_FALSE(Exists(marker));
+}
+
+// ---------------------------------------------------------------------------
+// Exit statuses, signals, stdio.
+
+TEST_F(IpcfaultTest, ExitStatusPassesThrough) {
+  for (int code : {0, 1, 3, 42, 255}) {
+    Result r = RunIpcfault({"run", "-e", "accept:error=EMFILE", "--", Probe(), "exit",
+                         absl::StrCat(code)});
+    EXPECT_EQ(r.exit_code(), code) << r;
+    EXPECT_TRUE(WIFEXITED(r.status));
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("exited with status ", code))) << r;
+  }
+}
+
+TEST_F(IpcfaultTest, SignalDeathIs128PlusSignal) {
+  for (int sig : {SIGTERM, SIGKILL, SIGSEGV}) {
+    Result r = RunIpcfault({"run", "-e", "accept:error=EMFILE", "--", Probe(),
+                         "signal", absl::StrCat(sig)});
+    EXPECT_EQ(r.exit_code(), 128 + sig) << r;
+    EXPECT_TRUE(WIFEXITED(r.status)) << "ipcfault itself must exit, not die";
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("was killed by SIG", sigabbrev_np(sig))))
+        << r;
+  }
+}
+
+TEST_F(IpcfaultTest, StdinAndStdoutPassThrough) {
+  Child child({selftest::IpcfaultBinary(), "run", "-q", "--", Probe(), "cat"});
+  child.Write("hello, through ipcfault\n");
+  Result r = child.Finish();
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_EQ(r.out, "hello, through ipcfault\n");
+  EXPECT_THAT(r.err, IsEmpty()) << "-q prints no summary";
+}
+
+TEST_F(IpcfaultTest, TerminationSignalIsForwardedToTheProgram) {
+  Child child({selftest::IpcfaultBinary(), "run", "--", Probe(), "wait-term"});
+  ASSERT_TRUE(child.WaitForStdout("ready\n"));
+  ASSERT_EQ(kill(child.pid(), SIGTERM), 0);  // to ipcfault, not the program
+  Result r = child.Finish();
+  EXPECT_EQ(r.exit_code(), 7) << r;  // the program's SIGTERM handler ran
+}
+
+TEST_F(IpcfaultTest, ProgramNotFoundOrNotExecutable) {
+  Result r = RunIpcfault({"run", "--", Path("no-such-program")});
+  EXPECT_EQ(r.exit_code(), 127) << r;
+  EXPECT_THAT(r.err, HasSubstr("no-such-program")) << r;
+  r = RunIpcfault({"run", "--", "ipcfault-no-such-command"}, {"PATH=" + dir_});
+  EXPECT_EQ(r.exit_code(), 127) << r;
+  EXPECT_THAT(r.err, HasSubstr("ipcfault-no-such-command: command not found")) << r;
+  std::string text = WriteFile("text", "not a program\n");
+  chmod(text.c_str(), 0755);
+  r = RunIpcfault({"run", "--", text});
+  EXPECT_EQ(r.exit_code(), 126) << r;
+  EXPECT_THAT(r.err, HasSubstr("not an ELF executable")) << r;
+}
+
+TEST_F(IpcfaultTest, StaticallyLinkedProgramIsRefused) {
+  std::string program = Runfile("selftest/static_probe");
+  std::string marker = Path("marker");
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", program,
+                       marker});
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("is statically linked")) << r;
+  EXPECT_FALSE(Exists(marker)) << "it must not run without faults";
+  // The program itself runs fine: the refusal is ipcfault's.
+  r = RunProgram({program, marker});
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_TRUE(Exists(marker));
+}
+
+TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Under --config=asan/tsan the preload library is sanitizer-built and
+  // needs its runtime loaded first, which only a sanitizer-built program
+  // does; /bin/sh is not one.
+  GTEST_SKIP() << "the sanitizer-built preload library cannot load into /bin/sh";
+#endif
+  std::string script = WriteFile(
+      "connect.sh", absl::StrCat("#!/bin/sh\nexec '", Probe(), "' connect 2\n"));
+  chmod(script.c_str(), 0755);
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2", "--", script});
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ok", "ECONNREFUSED")) << r;
+}
+
+// ---------------------------------------------------------------------------
+// Faults, the log and the summary.
+
+TEST_F(IpcfaultTest, ConnectRefusedExactlyOnceAndLoggedOnce) {
+  std::string log = Path("fires.log");
+  Result r = RunIpcfault({"run", "-e", "inject=connect:error=ECONNREFUSED:when=1",
+                       "--log", log, "--", Probe(), "connect", "3"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  std::vector<ConnectLine> connects = ConnectLines(r.out);
+  ASSERT_EQ(connects.size(), 3u) << r;
+  EXPECT_EQ(connects[0].outcome, "ECONNREFUSED");
+  EXPECT_EQ(connects[1].outcome, "ok");
+  EXPECT_EQ(connects[2].outcome, "ok");
+
+  std::vector<LogLine> lines = ParseLog(ReadFile(log));
+  ASSERT_EQ(lines.size(), 1u) << ReadFile(log);
+  const LogLine& line = lines[0];
+  EXPECT_EQ(line.pid, connects[0].pid);
+  EXPECT_EQ(line.tid, connects[0].pid);  // the main thread
+  EXPECT_EQ(line.fd, connects[0].fd);
+  EXPECT_EQ(line.call, "connect");
+  EXPECT_EQ(line.rule, 0);
+  EXPECT_THAT(line.rule_text, HasSubstr("connect:error=ECONNREFUSED"));
+  EXPECT_EQ(line.action, "error");
+  EXPECT_EQ(line.errno_name, "\"ECONNREFUSED\"");
+  EXPECT_EQ(line.ordinal, 1u);
+
+  EXPECT_THAT(r.err, MatchesRegex("(.|\n)*ipcfault: rule 0 connect:error=ECONNREFUSED[^\n]*: "
+                                  "fired 1 time \\(1 process\\)\n(.|\n)*"))
+      << r;
+  EXPECT_THAT(r.err, HasSubstr("fire log: " + log));
+}
+
+TEST_F(IpcfaultTest, LogAppendsAndTheSummaryCountsOnlyThisRun) {
+  std::string log = Path("fires.log");
+  for (int run = 1; run <= 2; ++run) {
+    Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2..3",
+                         "-e", "kill:error=EPERM", "--log", log, "--", Probe(),
+                         "connect", "4"});
+    ASSERT_EQ(r.exit_code(), 0) << r;
+    EXPECT_THAT(Outcomes(r.out), ElementsAre("ok", "ECONNREFUSED", "ECONNREFUSED", "ok"));
+    EXPECT_THAT(r.err, HasSubstr("fired 2 times (1 process)")) << r;
+    EXPECT_THAT(r.err, MatchesRegex("(.|\n)*ipcfault: rule 1 kill:error=EPERM[^\n]*: "
+                                    "never fired\n(.|\n)*"))
+        << r;
+    std::vector<LogLine> lines = ParseLog(ReadFile(log));
+    ASSERT_EQ(lines.size(), 2u * run);
+    EXPECT_EQ(lines.back().ordinal, 3u);
+  }
+}
+
+TEST_F(IpcfaultTest, TemporaryLogIsRemoved) {
+  std::string tmp = Path("tmp");
+  ASSERT_EQ(mkdir(tmp.c_str(), 0700), 0);
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", Probe(),
+                       "connect", "2"},
+                      {"TMPDIR=" + tmp, "TEST_UNDECLARED_OUTPUTS_DIR", "IPCFAULT_LOG"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("fired 2 times")) << r;
+  EXPECT_THAT(r.err, Not(HasSubstr("fire log:"))) << r;
+  Result ls = RunProgram({"/bin/ls", "-A", tmp});
+  EXPECT_EQ(ls.out, "") << "the temporary log was left behind";
+}
+
+TEST_F(IpcfaultTest, PreloadAloneArmsFromTheEnvironment) {
+  std::string log = Path("direct.log");
+  Result r = RunProgram({Probe(), "connect", "2"},
+                 PreloadEnv({"IPCFAULT_SCENARIO=# refused once\nconnect:error=ECONNREFUSED:when=1\n",
+                  "IPCFAULT_LOG=" + log}));
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok"));
+  EXPECT_EQ(ParseLog(ReadFile(log)).size(), 1u);
+
+  // No scenario: inert.
+  r = RunProgram({Probe(), "connect", "1"}, PreloadEnv({"IPCFAULT_SCENARIO",
+                                      "IPCFAULT_SCENARIO_FILE"}));
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ok"));
+}
+
+TEST_F(IpcfaultTest, PreloadLogsToUndeclaredOutputsByDefault) {
+  std::string outputs = Path("outputs");
+  ASSERT_EQ(mkdir(outputs.c_str(), 0755), 0);
+  Result r = RunProgram({Probe(), "connect", "1"},
+                 PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM",
+                  "IPCFAULT_LOG", "TEST_UNDECLARED_OUTPUTS_DIR=" + outputs}));
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("EPERM"));
+  std::vector<LogLine> lines = ParseLog(ReadFile(outputs + "/ipcfault.log"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].errno_name, "\"EPERM\"");
+}
+
+// ---------------------------------------------------------------------------
+// Children: fork, exec, scope.
+
+TEST_F(IpcfaultTest, ScopeAllReachesAForkedAndExecdGrandchild) {
+  std::string log = Path("fires.log");
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=1", "--log", log,
+                       "--", Probe(), "spawn", Probe(), "connect", "2"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  std::vector<ConnectLine> connects = ConnectLines(r.out);
+  ASSERT_EQ(connects.size(), 2u) << r;
+  EXPECT_EQ(connects[0].outcome, "ECONNREFUSED");
+  EXPECT_EQ(connects[1].outcome, "ok");
+  std::vector<LogLine> lines = ParseLog(ReadFile(log));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].pid, connects[0].pid);  // logged by the grandchild
+
+  r = RunIpcfault({"run", "-e", "connect:error=EPERM", "--", Probe(), "spawn", Probe(),
+                "env"});
+  EXPECT_THAT(r.out, HasSubstr("IPCFAULT_SCOPE=all\n"));
+  EXPECT_THAT(r.out, MatchesRegex("(.|\n)*LD_PRELOAD=[^\n]*/libipcfault_preload.so(.|\n)*"));
+}
+
+TEST_F(IpcfaultTest, ScopeFirstSparesWhatTheProgramExecs) {
+  Result r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
+                       "--", Probe(), "spawn", Probe(), "connect", "2"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ok", "ok")) << r;
+  EXPECT_THAT(r.err, HasSubstr("never fired"));
+
+  // The exec'd program sees neither the library nor the scenario.
+  r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=EPERM", "--", Probe(),
+                "spawn", Probe(), "env"},
+               {"LD_PRELOAD"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("LD_PRELOAD unset\n"));
+  EXPECT_THAT(r.out, HasSubstr("IPCFAULT_SCENARIO unset\n"));
+  EXPECT_THAT(r.out, HasSubstr("IPCFAULT_LOG unset\n"));
+  EXPECT_THAT(r.out, HasSubstr("IPCFAULT_SCOPE unset\n"));
+
+  // The first process itself, and a child it forks without exec, keep it.
+  r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
+                "--", Probe(), "connect", "2"});
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok")) << r;
+  r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=ECONNREFUSED:when=1",
+                "--", Probe(), "fork", "connect", "2"});
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok")) << r;
+}
+
+TEST_F(IpcfaultTest, ForkedChildKeepsRulesAndCounts) {
+  // when=2: the parent's connect is the rule's first matching call; the
+  // child forked after it counts on from there, so its connect is the second.
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=2", "--", Probe(),
+                       "connect-then-fork", "1", "2"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  std::vector<ConnectLine> connects = ConnectLines(r.out);
+  ASSERT_EQ(connects.size(), 3u) << r;
+  EXPECT_EQ(connects[0].outcome, "ok");            // parent, 1st
+  EXPECT_EQ(connects[1].outcome, "ECONNREFUSED");  // child, 2nd
+  EXPECT_EQ(connects[2].outcome, "ok");            // child, 3rd
+  EXPECT_NE(connects[0].pid, connects[1].pid);
+}
+
+TEST_F(IpcfaultTest, ConcurrentProcessesNeverInterleaveLogLines) {
+  constexpr int kProcesses = 3;
+  constexpr int kConnects = 2000;
+  std::string log = Path("fires.log");
+  Result r = RunIpcfault({"run", "-e", "connect:error=ENETDOWN", "--log", log, "--",
+                       Probe(), "hammer", absl::StrCat(kProcesses),
+                       absl::StrCat(kConnects)});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  for (int p = 0; p < kProcesses; ++p) {
+    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("hammer ", p, ": ", kConnects,
+                                              " ENETDOWN\n")));
+  }
+  std::vector<LogLine> lines = ParseLog(ReadFile(log));
+  ASSERT_EQ(lines.size(), size_t{kProcesses * kConnects});
+  std::map<int64_t, std::set<uint64_t>> ordinals;
+  for (const LogLine& line : lines) {
+    EXPECT_EQ(line.call, "connect");
+    EXPECT_EQ(line.errno_name, "\"ENETDOWN\"");
+    EXPECT_TRUE(ordinals[line.pid].insert(line.ordinal).second)
+        << "ordinal " << line.ordinal << " twice in pid " << line.pid;
+  }
+  ASSERT_EQ(ordinals.size(), size_t{kProcesses});
+  for (const auto& [pid, seen] : ordinals) {
+    EXPECT_EQ(seen.size(), size_t{kConnects}) << pid;
+    EXPECT_EQ(*seen.begin(), 1u);
+    EXPECT_EQ(*seen.rbegin(), uint64_t{kConnects});
+  }
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("fired ", kProcesses * kConnects,
+                                            " times (", kProcesses, " processes)")))
+      << r;
+}
+
+}  // namespace
+}  // namespace ipcfault
