@@ -228,17 +228,23 @@ void SignalThisThread(int sig) {
   real.sigprocmask.get()(SIG_BLOCK, nullptr, &ignored);
 }
 
-// Asks the engine about one call and applies what comes before the call:
-// delay_enter and signal=. Preserves errno.
-ABSL_ATTRIBUTE_NOINLINE Injection Enter(const CallSite& site) {
-  if (in_engine > 0) return Injection{};
-  ++in_engine;
-  Injection injection = Decide(site);  // preserves errno
-  --in_engine;
-  if (ABSL_PREDICT_TRUE(!injection.fired)) return Injection{};
+// What comes before a call that a rule fired on: delay_enter, then signal=.
+// Preserves errno.
+ABSL_ATTRIBUTE_NOINLINE void BeforeCall(const Injection& injection) {
   ErrnoSaver saver;
   if (injection.delay_enter_ns > 0) SleepFor(injection.delay_enter_ns);
   if (injection.signal != 0) SignalThisThread(injection.signal);
+}
+
+// Asks the engine about one call and applies what comes before the call.
+// Preserves errno (Decide does). Inlined into each slow path: with rules
+// armed that do not match, this is all the interposer adds to a call.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Injection Enter(const CallSite& site) {
+  if (in_engine > 0) return Injection{};
+  ++in_engine;
+  Injection injection = Decide(site);
+  --in_engine;
+  if (ABSL_PREDICT_FALSE(injection.fired)) BeforeCall(injection);
   return injection;
 }
 
@@ -257,6 +263,7 @@ void Leave(const Injection& injection) {
 template <typename R, typename RealCall>
 R Apply(const Injection& injection, RealCall&& real_call,
         FailureStyle style = FailureStyle::kMinusOneErrno) {
+  if (ABSL_PREDICT_TRUE(!injection.fired)) return real_call(kNoLimit);
   switch (injection.action) {
     case Action::kError:
       Leave(injection);
