@@ -50,8 +50,8 @@ struct alignas(64) RuleCounters {
 // disarming. Thread-safe.
 class RuleGroup {
  public:
-  // `texts` holds the canonical text of each rule (same size as `rules`, or
-  // empty: then the texts are empty strings).
+  // `texts` holds the canonical text of each rule, in order; rules without
+  // one (`texts` shorter) get an empty text.
   RuleGroup(std::vector<Rule> rules, std::vector<std::string> texts);
   RuleGroup(const RuleGroup&) = delete;
   RuleGroup& operator=(const RuleGroup&) = delete;

@@ -538,7 +538,10 @@ std::atomic<uint64_t> next_group_id{1};
 RuleGroup::RuleGroup(std::vector<Rule> rules, std::vector<std::string> texts)
     : id_(next_group_id.fetch_add(1, std::memory_order_relaxed)),
       rules_(std::move(rules)),
-      texts_(texts.empty() ? std::vector<std::string>(rules_.size()) : std::move(texts)),
+      texts_([&] {
+        texts.resize(rules_.size());  // a missing text is empty
+        return std::move(texts);
+      }()),
       counters_(new RuleCounters[rules_.size()]) {}
 
 RuleCounters& RuleGroup::counters(size_t i) const {
