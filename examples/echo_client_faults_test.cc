@@ -16,6 +16,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include <chrono>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -189,11 +191,21 @@ class NeverRepliesTest : public EchoClientFaultsTest {
   }
 };
 
-// The client's own timeout (the behaviour under test) ends the wait.
+// The client's own timeout (the behaviour under test) ends the wait. The
+// client runs on a thread so that one without a timeout fails this test
+// instead of hanging it: past kBound (an upper bound, never reached by a
+// passing run) the server is stopped, which ends any wait with EOF.
 TEST_F(NeverRepliesTest, SilentServerEndsInTheClientsTimeout) {
+  constexpr auto kBound = std::chrono::seconds(10);
   EchoClientOptions options = ClientOptions();
   options.timeout = absl::Milliseconds(200);
-  EXPECT_THAT(RunClient(options),
+  std::future<absl::Status> result =
+      std::async(std::launch::async, [&] { return RunClient(options); });
+  if (result.wait_for(kBound) != std::future_status::ready) {
+    ADD_FAILURE() << "the client was still waiting for the silent server after 10s";
+    server().Stop();
+  }
+  EXPECT_THAT(result.get(),
               StatusIs(absl::StatusCode::kDeadlineExceeded,
                        absl::StrCat("read(", Where(),
                                     "): no reply within 200ms (got 0 of 13 bytes)")));

@@ -22,6 +22,7 @@ CASES=(
   "client_ignores_short_write|examples/echo_client_faults_test|EchoClientFaultsTest.PartialWritesStillDeliverEveryByte|read\\(127\\.0\\.0\\.1:[0-9]+\\): no reply within 5s \\(got 3 of 13 bytes\\)"
   "client_no_eintr_retry|examples/echo_client_faults_test|EchoClientFaultsTest.ReadInterruptedByASignalIsRetried|read\\(127\\.0\\.0\\.1:[0-9]+\\): Interrupted system call \\[EINTR\\]"
   "client_no_eintr_retry|examples/echo_client_faults_test|EchoClientFaultsTest.WriteInterruptedByASignalIsRetried|write\\(127\\.0\\.0\\.1:[0-9]+\\): Interrupted system call \\[EINTR\\]"
+  "client_no_timeout|examples/echo_client_faults_test|NeverRepliesTest.SilentServerEndsInTheClientsTimeout|the client was still waiting for the silent server after 10s"
   "server_stops_on_failed_accept|examples/echo_server_faults_test|Errnos/AcceptFailureTest.LogsAndKeepsServingTheNextClients/EMFILE|no echo within 10s \\(got 0 of 12 bytes\\)"
   "server_stops_on_failed_accept|examples/echo_server_faults_test|Errnos/AcceptFailureTest.LogsAndKeepsServingTheNextClients/ECONNABORTED|no echo within 10s \\(got 0 of 12 bytes\\)"
   "server_dies_of_sigpipe|examples/echo_server_faults_test|EchoServerFaultsTest.WriteToAGoneClientFailsWithEpipeAndTheServerLives|which killed by SIGPIPE"
