@@ -225,6 +225,14 @@ TEST_F(IpcfaultTest, RuleThatDoesNotParseExits2AndRunsNothing) {
   EXPECT_THAT(r.err, HasSubstr("ECONNREFUSE")) << r;
   EXPECT_FALSE(Exists(marker));
 
+  // strace's other qualifiers are not rules.
+  r = RunIpcfault({"run", "-e", "trace=connect", "-e",
+                   "inject=connect:error=ECONNREFUSED", "--", Probe(), "touch", marker});
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith("-e:1:1: strace's -e trace= has no meaning for ipcfault"))
+      << r;
+  EXPECT_FALSE(Exists(marker));
+
   std::string scenario = WriteFile("bad.scenario",
                                    "connect:error=ECONNREFUSED:when=1\n"
                                    "accept:frobnicate=1\n");

@@ -446,6 +446,17 @@ absl::StatusOr<std::vector<Rule>> LoadRules(absl::Span<const RuleSource> sources
   std::vector<Rule> rules;
   for (const RuleSource& source : sources) {
     if (source.kind == RuleSource::Kind::kRule) {
+      // strace's other -e qualifiers (trace=, signal=, status=...) have no
+      // meaning here; say so instead of "unknown call 'trace=connect'".
+      absl::string_view head = absl::string_view(source.text)
+                                   .substr(0, source.text.find(':'));
+      if (size_t eq = head.find('='); eq != absl::string_view::npos &&
+                                      head.substr(0, eq) != "inject") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "-e:1:1: strace's -e ", head.substr(0, eq + 1),
+            " has no meaning for ipcfault, which takes rules only: -e "
+            "inject=CALL:KEY=VALUE... or -e CALL:KEY=VALUE..."));
+      }
       absl::StatusOr<Rule> rule = ParseRule(source.text, "-e");
       if (!rule.ok()) return rule.status();
       rules.push_back(*std::move(rule));
