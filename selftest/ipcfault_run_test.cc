@@ -37,6 +37,7 @@ extern char** environ;
 namespace ipcfault {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -419,6 +420,27 @@ TEST_F(IpcfaultTest, LogAppendsAndTheSummaryCountsOnlyThisRun) {
     ASSERT_EQ(lines.size(), 2u * run);
     EXPECT_EQ(lines.back().ordinal, 3u);
   }
+}
+
+TEST_F(IpcfaultTest, RandomRulesGetOneSeedPerRunThatRepeatsIt) {
+  Result r = RunIpcfault({"run", "-e", "connect:error=EPERM:p=0.5", "--", Probe(),
+                          "connect", "40"},
+                         {"IPCFAULT_SEED"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex("ipcfault: --seed=([0-9]+) ")))
+      << r;
+  const std::string seed = m[1];
+  EXPECT_THAT(r.err, Not(HasSubstr("IPCFAULT_SEED="))) << "one seed, printed once";
+  std::vector<std::string> outcomes = Outcomes(r.out);
+  ASSERT_EQ(outcomes.size(), 40u);
+  EXPECT_THAT(outcomes, Contains("EPERM"));
+  EXPECT_THAT(outcomes, Contains("ok"));
+
+  Result again = RunIpcfault({"run", "--seed", seed, "-e", "connect:error=EPERM:p=0.5",
+                              "--", Probe(), "connect", "40"});
+  EXPECT_EQ(Outcomes(again.out), outcomes);
+  EXPECT_THAT(again.err, Not(HasSubstr("--seed="))) << "a given seed is not printed";
 }
 
 TEST_F(IpcfaultTest, TemporaryLogIsRemoved) {

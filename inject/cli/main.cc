@@ -102,6 +102,12 @@ refuses to run one rather than inject nothing. stdin, stdout and stderr pass
 through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfault are forwarded.
 After PROGRAM exits, a summary on stderr tells how often each rule fired.
 
+Environment:
+  PROGRAM gets LD_PRELOAD (the library first), IPCFAULT_SCENARIO,
+  IPCFAULT_LOG, IPCFAULT_SCOPE, IPCFAULT_SEED (for p= rules) and
+  verify_asan_link_order=0 in ASAN_OPTIONS. IPCFAULT_PRELOAD_LIBRARY, if set,
+  names the preload library to use instead of the one beside ipcfault.
+
 Exit status:
   PROGRAM's exit status, or 128+N if a signal N killed it;
   2 if the command line or a rule is bad, or PROGRAM is statically linked;
