@@ -442,6 +442,36 @@ TEST_F(IpcfaultTest, PreloadAloneArmsFromTheEnvironment) {
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ok"));
 }
 
+TEST_F(IpcfaultTest, PreloadWarnsWhenTheLogCannotBeWrittenAndStillInjects) {
+  Result r = RunProgram({Probe(), "connect", "1"},
+                        PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM",
+                                    "IPCFAULT_LOG=" + Path("no/such/dir/x.log")}));
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("EPERM"));
+  EXPECT_THAT(r.err, HasSubstr("ipcfault: warning: cannot open the fire log")) << r;
+}
+
+TEST_F(IpcfaultTest, RelativeLogPathIsFixedAtTheFirstLoad) {
+  // The first process starts in dir_ with IPCFAULT_LOG=fires.log, changes to
+  // sub/ and execs a grandchild there: both log to dir_/fires.log.
+  std::string sub = Path("sub");
+  ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+  std::vector<std::string> env = PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM",
+                                             "IPCFAULT_LOG=fires.log"});
+  std::vector<std::string> argv = {"/bin/sh", "-c", "cd \"$0\" && exec env \"$@\"",
+                                   dir_};
+  for (const std::string& e : env) argv.push_back(e);
+  for (const std::string& a : {Probe(), std::string("cd"), sub, std::string("spawn"),
+                               Probe(), std::string("connect"), std::string("1")}) {
+    argv.push_back(a);
+  }
+  Result r = RunProgram(argv);
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("EPERM"));
+  EXPECT_EQ(ParseLog(ReadFile(Path("fires.log"))).size(), 1u);
+  EXPECT_FALSE(Exists(sub + "/fires.log"));
+}
+
 TEST_F(IpcfaultTest, PreloadLogsToUndeclaredOutputsByDefault) {
   std::string outputs = Path("outputs");
   ASSERT_EQ(mkdir(outputs.c_str(), 0755), 0);
