@@ -103,6 +103,15 @@ void RunEach(benchmark::State& state, const std::vector<std::string>& argv) {
 void BM_Plain(benchmark::State& state) { RunEach(state, Client(state.range(0))); }
 
 void BM_IpcfaultRun(benchmark::State& state) {
+  // First make sure the library is there and injecting: a matching rule
+  // must make the client fail, or the figures would measure a plain run.
+  double unused = 0;
+  if (RunQuietly({Runfile("ipcfault"), "run", "-q", "-e", "socketpair:error=EMFILE", "--",
+                  Runfile("selftest/ipcfault_probe"), "round-trips", "1"},
+                 &unused)) {
+    state.SkipWithError("ipcfault run injected nothing: the benchmark would be void");
+    return;
+  }
   std::vector<std::string> argv = {Runfile("ipcfault"), "run", "-q", "-e", kRule,
                                    "--log", "/dev/null", "--"};
   for (const std::string& a : Client(state.range(0))) argv.push_back(a);
