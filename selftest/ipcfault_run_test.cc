@@ -248,6 +248,15 @@ TEST_F(IpcfaultTest, PreloadStopsTheProgramBeforeMainOnABadScenario) {
   EXPECT_THAT(r.err, HasSubstr("not running")) << r;
   EXPECT_FALSE(Exists(marker));
 
+  // As docs/run.md shows it.
+  r = RunProgram({Probe(), "touch", marker},
+                 PreloadEnv({"IPCFAULT_SCENARIO=connect:error=ECONNREFUSE"}));
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith("IPCFAULT_SCENARIO:1:15: unknown errno 'ECONNREFUSE'; "
+                                "did you mean ECONNREFUSED?\n"
+                                "ipcfault: not running "))
+      << r;
+
   std::string scenario = WriteFile("bad.scenario", "\n\nkill:error=EBOGUS\n");
   r = RunProgram({Probe(), "touch", marker},
           PreloadEnv({"IPCFAULT_SCENARIO_FILE=" + scenario}));
@@ -538,6 +547,20 @@ TEST_F(IpcfaultTest, ConcurrentProcessesNeverInterleaveLogLines) {
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat("fired ", kProcesses * kConnects,
                                             " times (", kProcesses, " processes)")))
       << r;
+}
+
+// docs/run.md's example log line is a record as this test reads them.
+TEST(RunDoc, ExampleLogLineHasTheDocumentedFormat) {
+  std::string doc = ReadFile(Runfile("docs/run.md"));
+  ASSERT_FALSE(doc.empty()) << "docs/run.md is missing from the runfiles";
+  size_t block = doc.find("```json\n");
+  ASSERT_NE(block, std::string::npos);
+  size_t start = block + 8;
+  std::string line = doc.substr(start, doc.find('\n', start) - start);
+  std::optional<LogLine> parsed = selftest::ParseLogLine(line);
+  ASSERT_TRUE(parsed.has_value()) << line;
+  EXPECT_EQ(parsed->call, "connect");
+  EXPECT_EQ(parsed->errno_name, "\"ECONNREFUSED\"");
 }
 
 }  // namespace
