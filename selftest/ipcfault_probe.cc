@@ -8,6 +8,7 @@
 //   ipcfault_probe connect N      N connects to a loopback listener of its
 //                                 own; prints "connect I: pid=P fd=F ok|ERRNO"
 //   ipcfault_probe fork CMD...    runs CMD in a forked child (no exec), waits
+//   ipcfault_probe cd DIR CMD...  changes to DIR, then runs CMD
 //   ipcfault_probe connect-then-fork N M  N connects, then M in a forked child
 //   ipcfault_probe spawn PROG ARG...  fork + exec PROG, waits; exits as it did
 //   ipcfault_probe hammer P N     P forked children each make N connects at
@@ -204,7 +205,7 @@ int RoundTrips(long n) {
 }
 
 int Usage() {
-  fprintf(stderr, "usage: ipcfault_probe connect N | connect-then-fork N M | fork CMD... | spawn PROG ARG... | "
+  fprintf(stderr, "usage: ipcfault_probe connect N | connect-then-fork N M | fork CMD... | cd DIR CMD... | spawn PROG ARG... | "
                   "hammer P N | env | exit N | signal SIG | touch PATH | cat | "
                   "wait-term | round-trips N\n");
   return 100;
@@ -218,6 +219,10 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "fork" && argc >= 3) return Fork(argc - 1, argv + 1);
+  if (cmd == "cd" && argc >= 4) {
+    if (chdir(argv[2]) != 0) Die(argv[2]);
+    return Main(argc - 2, argv + 2);
+  }
   if (cmd == "connect-then-fork" && argc == 4) {
     Connects(atoi(argv[2]), false);
     fflush(stdout);

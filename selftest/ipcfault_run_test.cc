@@ -37,6 +37,7 @@ extern char** environ;
 namespace ipcfault {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -223,6 +224,14 @@ TEST_F(IpcfaultTest, RuleThatDoesNotParseExits2AndRunsNothing) {
   EXPECT_EQ(r.exit_code(), 2) << r;
   EXPECT_THAT(r.err, StartsWith("-e:1:")) << r;
   EXPECT_THAT(r.err, HasSubstr("ECONNREFUSE")) << r;
+  EXPECT_FALSE(Exists(marker));
+
+  // strace's other qualifiers are not rules.
+  r = RunIpcfault({"run", "-e", "trace=connect", "-e",
+                   "inject=connect:error=ECONNREFUSED", "--", Probe(), "touch", marker});
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith("-e:1:1: strace's -e trace= has no meaning for ipcfault"))
+      << r;
   EXPECT_FALSE(Exists(marker));
 
   std::string scenario = WriteFile("bad.scenario",
@@ -413,6 +422,27 @@ TEST_F(IpcfaultTest, LogAppendsAndTheSummaryCountsOnlyThisRun) {
   }
 }
 
+TEST_F(IpcfaultTest, RandomRulesGetOneSeedPerRunThatRepeatsIt) {
+  Result r = RunIpcfault({"run", "-e", "connect:error=EPERM:p=0.5", "--", Probe(),
+                          "connect", "40"},
+                         {"IPCFAULT_SEED"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex("ipcfault: --seed=([0-9]+) ")))
+      << r;
+  const std::string seed = m[1];
+  EXPECT_THAT(r.err, Not(HasSubstr("IPCFAULT_SEED="))) << "one seed, printed once";
+  std::vector<std::string> outcomes = Outcomes(r.out);
+  ASSERT_EQ(outcomes.size(), 40u);
+  EXPECT_THAT(outcomes, Contains("EPERM"));
+  EXPECT_THAT(outcomes, Contains("ok"));
+
+  Result again = RunIpcfault({"run", "--seed", seed, "-e", "connect:error=EPERM:p=0.5",
+                              "--", Probe(), "connect", "40"});
+  EXPECT_EQ(Outcomes(again.out), outcomes);
+  EXPECT_THAT(again.err, Not(HasSubstr("--seed="))) << "a given seed is not printed";
+}
+
 TEST_F(IpcfaultTest, TemporaryLogIsRemoved) {
   std::string tmp = Path("tmp");
   ASSERT_EQ(mkdir(tmp.c_str(), 0700), 0);
@@ -440,6 +470,36 @@ TEST_F(IpcfaultTest, PreloadAloneArmsFromTheEnvironment) {
                                       "IPCFAULT_SCENARIO_FILE"}));
   ASSERT_EQ(r.exit_code(), 0) << r;
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ok"));
+}
+
+TEST_F(IpcfaultTest, PreloadWarnsWhenTheLogCannotBeWrittenAndStillInjects) {
+  Result r = RunProgram({Probe(), "connect", "1"},
+                        PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM",
+                                    "IPCFAULT_LOG=" + Path("no/such/dir/x.log")}));
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("EPERM"));
+  EXPECT_THAT(r.err, HasSubstr("ipcfault: warning: cannot open the fire log")) << r;
+}
+
+TEST_F(IpcfaultTest, RelativeLogPathIsFixedAtTheFirstLoad) {
+  // The first process starts in dir_ with IPCFAULT_LOG=fires.log, changes to
+  // sub/ and execs a grandchild there: both log to dir_/fires.log.
+  std::string sub = Path("sub");
+  ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+  std::vector<std::string> env = PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM",
+                                             "IPCFAULT_LOG=fires.log"});
+  std::vector<std::string> argv = {"/bin/sh", "-c", "cd \"$0\" && exec env \"$@\"",
+                                   dir_};
+  for (const std::string& e : env) argv.push_back(e);
+  for (const std::string& a : {Probe(), std::string("cd"), sub, std::string("spawn"),
+                               Probe(), std::string("connect"), std::string("1")}) {
+    argv.push_back(a);
+  }
+  Result r = RunProgram(argv);
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("EPERM"));
+  EXPECT_EQ(ParseLog(ReadFile(Path("fires.log"))).size(), 1u);
+  EXPECT_FALSE(Exists(sub + "/fires.log"));
 }
 
 TEST_F(IpcfaultTest, PreloadLogsToUndeclaredOutputsByDefault) {

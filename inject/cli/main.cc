@@ -102,6 +102,12 @@ refuses to run one rather than inject nothing. stdin, stdout and stderr pass
 through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfault are forwarded.
 After PROGRAM exits, a summary on stderr tells how often each rule fired.
 
+Environment:
+  PROGRAM gets LD_PRELOAD (the library first), IPCFAULT_SCENARIO,
+  IPCFAULT_LOG, IPCFAULT_SCOPE, IPCFAULT_SEED (for p= rules) and
+  verify_asan_link_order=0 in ASAN_OPTIONS. IPCFAULT_PRELOAD_LIBRARY, if set,
+  names the preload library to use instead of the one beside ipcfault.
+
 Exit status:
   PROGRAM's exit status, or 128+N if a signal N killed it;
   2 if the command line or a rule is bad, or PROGRAM is statically linked;
@@ -446,6 +452,17 @@ absl::StatusOr<std::vector<Rule>> LoadRules(absl::Span<const RuleSource> sources
   std::vector<Rule> rules;
   for (const RuleSource& source : sources) {
     if (source.kind == RuleSource::Kind::kRule) {
+      // strace's other -e qualifiers (trace=, signal=, status=...) have no
+      // meaning here; say so instead of "unknown call 'trace=connect'".
+      absl::string_view head = absl::string_view(source.text)
+                                   .substr(0, source.text.find(':'));
+      if (size_t eq = head.find('='); eq != absl::string_view::npos &&
+                                      head.substr(0, eq) != "inject") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "-e:1:1: strace's -e ", head.substr(0, eq + 1),
+            " has no meaning for ipcfault, which takes rules only: -e "
+            "inject=CALL:KEY=VALUE... or -e CALL:KEY=VALUE..."));
+      }
       absl::StatusOr<Rule> rule = ParseRule(source.text, "-e");
       if (!rule.ok()) return rule.status();
       rules.push_back(*std::move(rule));

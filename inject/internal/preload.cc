@@ -188,14 +188,28 @@ void Init() {
   if (log.size() >= sizeof(log_path)) {
     Refuse(absl::StrCat("ipcfault: IPCFAULT_LOG path too long: ", log));
   }
+  if (!log.empty() && getenv("IPCFAULT_LOG") != nullptr) {
+    // What this program execs (after a chdir, perhaps) logs to the same file.
+    setenv("IPCFAULT_LOG", log.c_str(), 1);
+  }
 
   if (!source.empty()) {
     absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
     if (!rules.ok()) Refuse(rules.status().message());
     if (!rules->empty()) {
       if (!log.empty()) {
-        memcpy(log_path, log.c_str(), log.size() + 1);
-        SetFireHook(&LogFire);
+        // The record is not the faults: a log that cannot be written is
+        // worth a warning, not a refusal to run.
+        int fd = open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+          WriteStderr(absl::StrCat("ipcfault: warning: cannot open the fire log ",
+                                   log, ": ", strerror(errno),
+                                   "; fired faults will not be logged\n"));
+        } else {
+          close(fd);
+          memcpy(log_path, log.c_str(), log.size() + 1);
+          SetFireHook(&LogFire);
+        }
       }
       std::vector<std::string> texts;
       for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
