@@ -486,7 +486,8 @@ absl::StatusOr<std::vector<Rule>> LoadRules(absl::Span<const RuleSource> sources
 std::vector<std::string> ProgramEnvironment(const std::string& library,
                                             const std::string& scenario,
                                             const RunOptions& options,
-                                            const std::string& log) {
+                                            const std::string& log,
+                                            const std::string& run_id) {
   std::vector<std::string> env;
   std::string preload = library;
   std::string asan_options;
@@ -507,6 +508,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
     }
     if (name == "IPCFAULT_SCENARIO" || name == "IPCFAULT_SCENARIO_FILE" ||
         name == "IPCFAULT_LOG" || name == "IPCFAULT_SCOPE" ||
+        name == "IPCFAULT_RUN_ID" ||
         (name == "IPCFAULT_SEED" && options.seed.has_value())) {
       continue;
     }
@@ -525,6 +527,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
   env.push_back(absl::StrCat("ASAN_OPTIONS=", asan_options));
   env.push_back(absl::StrCat("IPCFAULT_SCENARIO=", scenario));
   env.push_back(absl::StrCat("IPCFAULT_LOG=", log));
+  env.push_back(absl::StrCat("IPCFAULT_RUN_ID=", run_id));
   env.push_back(absl::StrCat(
       "IPCFAULT_SCOPE=", options.scope == Scope::kFirst ? "first" : "all"));
   if (options.seed.has_value()) {
@@ -651,8 +654,13 @@ int Run(absl::Span<const std::string> args, const std::string& argv0) {
 
   std::vector<std::string> rule_texts;
   for (const Rule& rule : *rules) rule_texts.push_back(FormatRule(rule));
+  // Tags this run's log lines, so runs sharing a log (under Bazel, every run
+  // in one test) each count only their own fires.
+  std::random_device random;
+  const std::string run_id =
+      absl::StrFormat("%d-%08x%08x", getpid(), random(), random());
   std::vector<std::string> env = ProgramEnvironment(
-      *library, FormatScenario(*rules), options, log);
+      *library, FormatScenario(*rules), options, log, run_id);
 
   absl::StatusOr<int> status = SpawnAndWait(*program, options.command, env);
   int exit_code;
@@ -683,7 +691,7 @@ int Run(absl::Span<const std::string> args, const std::string& argv0) {
       absl::StrAppend(&summary, "ipcfault: no rules were given\n");
     } else {
       absl::StrAppend(&summary, FormatSummary(rule_texts,
-                                              CountFires(log_text, rules->size())));
+                                              CountFires(log_text, rules->size(), run_id)));
     }
     if (!temporary_log) absl::StrAppend(&summary, "ipcfault: fire log: ", log, "\n");
     std::cerr << summary << std::flush;
