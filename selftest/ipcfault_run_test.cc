@@ -194,6 +194,20 @@ TEST_F(IpcfaultTest, CheckReportsFileLineColumnAndExits1) {
   EXPECT_THAT(r.out, Not(HasSubstr(bad)));
 }
 
+TEST_F(IpcfaultTest, CheckReadsStdin) {
+  Child child({selftest::IpcfaultBinary(), "check", "-"});
+  child.Write("# from a pipe\nkill:error=EPERM:sig=SIGTERM\n");
+  Result r = child.Finish();
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("kill:error=EPERM")) << r;
+
+  Child bad({selftest::IpcfaultBinary(), "check", "-"});
+  bad.Write("kill:error=EPERM\nkill:sig=SIGNOPE\n");
+  r = bad.Finish();
+  EXPECT_EQ(r.exit_code(), 1) << r;
+  EXPECT_THAT(r.err, StartsWith("<stdin>:2:")) << r;
+}
+
 TEST_F(IpcfaultTest, CallsListsEveryCallOfTheTable) {
   Result r = RunIpcfault({"calls"});
   ASSERT_EQ(r.exit_code(), 0) << r;

@@ -154,6 +154,8 @@ bool IsHelp(absl::string_view arg) { return arg == "-h" || arg == "--help"; }
 // ---------------------------------------------------------------------------
 // Reading files.
 
+// The contents of `path` ("-": stdin). Errors read "PATH: No such file or
+// directory" (absl::ErrnoToStatus).
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   int fd = path == "-" ? dup(STDIN_FILENO)
                        : open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -173,12 +175,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   }
   close(fd);
   return text;
-}
-
-// "foo: No such file or directory" from the status ErrnoToStatus built
-// (its message is "foo: No such file or directory").
-std::string FileError(const absl::Status& status) {
-  return std::string(status.message());
 }
 
 // ---------------------------------------------------------------------------
@@ -210,7 +206,7 @@ int Check(absl::Span<const std::string> args) {
   for (const std::string& file : files) {
     absl::StatusOr<std::string> text = ReadFile(file);
     if (!text.ok()) {
-      std::cerr << "ipcfault check: " << FileError(text.status()) << "\n";
+      std::cerr << "ipcfault check: " << text.status().message() << "\n";
       exit_code = kExitInvalid;
       continue;
     }
@@ -471,7 +467,7 @@ absl::StatusOr<std::vector<Rule>> LoadRules(absl::Span<const RuleSource> sources
     absl::StatusOr<std::string> text = ReadFile(source.text);
     if (!text.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--scenario ", FileError(text.status())));
+          absl::StrCat("--scenario ", text.status().message()));
     }
     absl::StatusOr<std::vector<Rule>> file_rules =
         ParseScenario(*text, source.text);
