@@ -20,6 +20,13 @@ expect "^\(server\) stopped by SIGTERM\$"
 expect "^graceful_shutdown: kill\($p, SIGTERM\): Operation not permitted \[EPERM\]\$"
 expect "^ipcfault: rule 0 kill:error=EPERM:when=1: fired 1 time"
 expect "^child $p exited with status 0 after SIGTERM\$"
+# Exit statuses, in order: refused client 1, short-read client 0, server 0,
+# failed kill 1, graceful shutdown 0.
+statuses="$(grep -Eo '^\(exit status [0-9]+\)$' <<<"$out" | tr -dc '0-9\n' | paste -sd' ')"
+if [[ "$statuses" != "1 0 0 1 0" ]]; then
+  echo "FAIL: exit statuses were '$statuses', not '1 0 0 1 0'" >&2
+  exit 1
+fi
 # The three titles come back whole: twice (no faults; short reads), in order.
 titles="$(grep -Ex 'War and Peace|Pride and Prejudice|The Sound and the Fury' <<<"$out")"
 expected="$(printf '%s\n' 'War and Peace' 'Pride and Prejudice' 'The Sound and the Fury' \

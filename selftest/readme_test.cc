@@ -1,6 +1,6 @@
 // Keeps the README's code from drifting: every fenced block whose info
 // string names a file (```cpp file=examples/downstream/greeter/greeter_test.cc)
-// must appear, line for line, in that file — a file that a test compiles or
+// must appear verbatim in that file — a file that a test compiles or
 // runs. Blocks of the scenario language (```scenario) are parsed by
 // //inject:scenario_test; every other block of the walk-through must name
 // its file.
@@ -88,12 +88,14 @@ TEST(Readme, EveryBlockThatNamesAFileIsInThatFile) {
     if (file.empty()) continue;
     ++checked;
     const std::string content = ReadFileOrDie(root + "/" + file);
-    EXPECT_TRUE(absl::StrContains(content, block.text))
+    // Verbatim, but for the block's final newline (a one-line block may
+    // quote part of a line, such as a command a script also echoes).
+    EXPECT_TRUE(absl::StrContains(content, absl::StripSuffix(block.text, "\n")))
         << "README.md:" << block.line << ": this block is not in " << file
         << " (copy it from there again):\n"
         << block.text;
   }
-  EXPECT_GE(checked, 4) << "the walk-through lost its checked examples";
+  EXPECT_GE(checked, 8) << "the walk-through lost its checked examples";
 }
 
 TEST(Readme, EveryWalkthroughBlockIsChecked) {
