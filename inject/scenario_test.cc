@@ -722,7 +722,8 @@ std::string ScenarioBlocks(absl::string_view markdown, int* blocks) {
   bool inside = false;
   for (absl::string_view line : absl::StrSplit(markdown, '\n')) {
     absl::string_view fence = absl::StripAsciiWhitespace(line);
-    if (!inside && fence == "```scenario") {
+    // "```scenario", or "```scenario file=PATH" (a block quoting a file).
+    if (!inside && (fence == "```scenario" || absl::StartsWith(fence, "```scenario "))) {
       inside = true;
       ++*blocks;
       out += "\n";

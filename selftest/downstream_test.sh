@@ -35,7 +35,7 @@ if ((status != 0)); then
   exit 1
 fi
 # Each of the downstream suites must have run and passed, not been skipped.
-for target in //client:smoke_test; do
+for target in //greeter:greeter_test; do
   grep -Eq "^${target} +PASSED" "$log" || {
     echo "downstream_test: ${target} did not run and pass" >&2
     exit 1

@@ -12,7 +12,9 @@
 //     stops only connect, strace's best case), and without `-e trace=`, as the
 //     rule alone is usually typed (strace then stops at every system call).
 // Each iteration starts the program once; the time includes process start,
-// so the round-trip count (the argument) is large enough to dominate it.
+// so the round-trip count (the argument) is large enough to dominate it (the
+// runs with 0 round trips measure the start alone). Besides the wall time,
+// child_cpu_ms is the CPU time the programs themselves used per run.
 //
 //   bazel build -c opt //selftest:ipcfault_run_benchmark
 //   taskset -c 0 bazel-bin/selftest/ipcfault_run_benchmark
@@ -21,6 +23,7 @@
 // the figures do not depend on scheduling across cores.)
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,8 +54,9 @@ std::string Runfile(const std::string& path) {
 }
 
 // Runs argv to completion with stdout/stderr to /dev/null; false unless it
-// exits 0.
-bool RunQuietly(const std::vector<std::string>& argv) {
+// exits 0. Adds the CPU time it used (user + system, its waited-for
+// descendants included: the echo peer, the traced program) to *cpu_seconds.
+bool RunQuietly(const std::vector<std::string>& argv, double* cpu_seconds) {
   std::vector<char*> c_argv;
   for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
   c_argv.push_back(nullptr);
@@ -65,8 +69,11 @@ bool RunQuietly(const std::vector<std::string>& argv) {
     _exit(127);
   }
   int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage;
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  *cpu_seconds += static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                  static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -77,12 +84,17 @@ std::vector<std::string> Client(int64_t round_trips) {
 }
 
 void RunEach(benchmark::State& state, const std::vector<std::string>& argv) {
+  double cpu_seconds = 0;
   for (auto _ : state) {
-    if (!RunQuietly(argv)) {
+    if (!RunQuietly(argv, &cpu_seconds)) {
       state.SkipWithError(absl::StrCat(argv[0], " failed").c_str());
       return;
     }
   }
+  // The programs' own CPU time per run, in ms: less sensitive than the wall
+  // time to other load on the machine.
+  state.counters["child_cpu_ms"] =
+      1e3 * cpu_seconds / static_cast<double>(state.iterations());
   state.counters["round_trips_per_s"] = benchmark::Counter(
       static_cast<double>(state.range(0)) * static_cast<double>(state.iterations()),
       benchmark::Counter::kIsRate);
@@ -91,6 +103,15 @@ void RunEach(benchmark::State& state, const std::vector<std::string>& argv) {
 void BM_Plain(benchmark::State& state) { RunEach(state, Client(state.range(0))); }
 
 void BM_IpcfaultRun(benchmark::State& state) {
+  // First make sure the library is there and injecting: a matching rule
+  // must make the client fail, or the figures would measure a plain run.
+  double unused = 0;
+  if (RunQuietly({Runfile("ipcfault"), "run", "-q", "-e", "socketpair:error=EMFILE", "--",
+                  Runfile("selftest/ipcfault_probe"), "round-trips", "1"},
+                 &unused)) {
+    state.SkipWithError("ipcfault run injected nothing: the benchmark would be void");
+    return;
+  }
   std::vector<std::string> argv = {Runfile("ipcfault"), "run", "-q", "-e", kRule,
                                    "--log", "/dev/null", "--"};
   for (const std::string& a : Client(state.range(0))) argv.push_back(a);

@@ -37,6 +37,7 @@ extern char** environ;
 namespace ipcfault {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -193,6 +194,20 @@ TEST_F(IpcfaultTest, CheckReportsFileLineColumnAndExits1) {
   EXPECT_THAT(r.out, Not(HasSubstr(bad)));
 }
 
+TEST_F(IpcfaultTest, CheckReadsStdin) {
+  Child child({selftest::IpcfaultBinary(), "check", "-"});
+  child.Write("# from a pipe\nkill:error=EPERM:sig=SIGTERM\n");
+  Result r = child.Finish();
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("kill:error=EPERM")) << r;
+
+  Child bad({selftest::IpcfaultBinary(), "check", "-"});
+  bad.Write("kill:error=EPERM\nkill:sig=SIGNOPE\n");
+  r = bad.Finish();
+  EXPECT_EQ(r.exit_code(), 1) << r;
+  EXPECT_THAT(r.err, StartsWith("<stdin>:2:")) << r;
+}
+
 TEST_F(IpcfaultTest, CallsListsEveryCallOfTheTable) {
   Result r = RunIpcfault({"calls"});
   ASSERT_EQ(r.exit_code(), 0) << r;
@@ -223,6 +238,14 @@ TEST_F(IpcfaultTest, RuleThatDoesNotParseExits2AndRunsNothing) {
   EXPECT_EQ(r.exit_code(), 2) << r;
   EXPECT_THAT(r.err, StartsWith("-e:1:")) << r;
   EXPECT_THAT(r.err, HasSubstr("ECONNREFUSE")) << r;
+  EXPECT_FALSE(Exists(marker));
+
+  // strace's other qualifiers are not rules.
+  r = RunIpcfault({"run", "-e", "trace=connect", "-e",
+                   "inject=connect:error=ECONNREFUSED", "--", Probe(), "touch", marker});
+  EXPECT_EQ(r.exit_code(), 2) << r;
+  EXPECT_THAT(r.err, StartsWith("-e:1:1: strace's -e trace= has no meaning for ipcfault"))
+      << r;
   EXPECT_FALSE(Exists(marker));
 
   std::string scenario = WriteFile("bad.scenario",
@@ -411,6 +434,27 @@ TEST_F(IpcfaultTest, LogAppendsAndTheSummaryCountsOnlyThisRun) {
     ASSERT_EQ(lines.size(), 2u * run);
     EXPECT_EQ(lines.back().ordinal, 3u);
   }
+}
+
+TEST_F(IpcfaultTest, RandomRulesGetOneSeedPerRunThatRepeatsIt) {
+  Result r = RunIpcfault({"run", "-e", "connect:error=EPERM:p=0.5", "--", Probe(),
+                          "connect", "40"},
+                         {"IPCFAULT_SEED"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex("ipcfault: --seed=([0-9]+) ")))
+      << r;
+  const std::string seed = m[1];
+  EXPECT_THAT(r.err, Not(HasSubstr("IPCFAULT_SEED="))) << "one seed, printed once";
+  std::vector<std::string> outcomes = Outcomes(r.out);
+  ASSERT_EQ(outcomes.size(), 40u);
+  EXPECT_THAT(outcomes, Contains("EPERM"));
+  EXPECT_THAT(outcomes, Contains("ok"));
+
+  Result again = RunIpcfault({"run", "--seed", seed, "-e", "connect:error=EPERM:p=0.5",
+                              "--", Probe(), "connect", "40"});
+  EXPECT_EQ(Outcomes(again.out), outcomes);
+  EXPECT_THAT(again.err, Not(HasSubstr("--seed="))) << "a given seed is not printed";
 }
 
 TEST_F(IpcfaultTest, TemporaryLogIsRemoved) {

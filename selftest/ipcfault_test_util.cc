@@ -235,7 +235,8 @@ std::string TempDirTest::WriteFile(absl::string_view name,
 
 std::optional<LogLine> ParseLogLine(const std::string& line) {
   static const std::regex* const kLine = new std::regex(
-      R"re(\{"time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)","pid":(\d+),"tid":(\d+),)re"
+      R"re(\{"time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)",(?:"run":"([0-9a-f-]+)",)?)re"
+      R"re("pid":(\d+),"tid":(\d+),)re"
       R"re("call":"([a-z0-9_]+)","rule":(\d+),"rule_text":"((?:[^"\\]|\\.)*)",)re"
       R"re("action":"(none|error|retval|short)","errno":(null|"[A-Z0-9_]+"|-?\d+),)re"
       R"re("fd":(-?\d+),"ordinal":(\d+)\})re");
@@ -243,15 +244,16 @@ std::optional<LogLine> ParseLogLine(const std::string& line) {
   if (!std::regex_match(line, m, *kLine)) return std::nullopt;
   LogLine out;
   out.time = m[1];
-  out.pid = std::stoll(m[2]);
-  out.tid = std::stoll(m[3]);
-  out.call = m[4];
-  out.rule = std::stoll(m[5]);
-  out.rule_text = m[6];
-  out.action = m[7];
-  out.errno_name = m[8];
-  out.fd = std::stoll(m[9]);
-  out.ordinal = std::stoull(m[10]);
+  out.run = m[2];
+  out.pid = std::stoll(m[3]);
+  out.tid = std::stoll(m[4]);
+  out.call = m[5];
+  out.rule = std::stoll(m[6]);
+  out.rule_text = m[7];
+  out.action = m[8];
+  out.errno_name = m[9];
+  out.fd = std::stoll(m[10]);
+  out.ordinal = std::stoull(m[11]);
   return out;
 }
 

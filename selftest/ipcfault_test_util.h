@@ -115,6 +115,7 @@ struct LogLine {
   int64_t pid, tid, rule, fd;
   uint64_t ordinal;
   std::string time, call, rule_text, action, errno_name;
+  std::string run;  // IPCFAULT_RUN_ID of the `ipcfault run` (empty: preloaded by hand)
 };
 
 // One line, or nullopt if it is not exactly a record.

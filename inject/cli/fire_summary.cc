@@ -139,7 +139,8 @@ std::optional<std::map<std::string, JsonScalar>> ParseFlatJsonObject(
   return object;
 }
 
-FireCounts CountFires(absl::string_view log, size_t rule_count) {
+FireCounts CountFires(absl::string_view log, size_t rule_count,
+                      absl::string_view run) {
   FireCounts counts;
   counts.rules.resize(rule_count);
   while (!log.empty()) {
@@ -163,6 +164,15 @@ FireCounts CountFires(absl::string_view log, size_t rule_count) {
     if (rule == nullptr || pid == nullptr) {
       ++counts.malformed;
       continue;
+    }
+    if (!run.empty()) {
+      auto it = record->find("run");
+      const std::string* tag =
+          it == record->end() ? nullptr : std::get_if<std::string>(&it->second);
+      if (tag == nullptr || *tag != run) {
+        ++counts.other_runs;
+        continue;
+      }
     }
     if (*rule < 0 || static_cast<uint64_t>(*rule) >= rule_count) {
       ++counts.unknown_rule;

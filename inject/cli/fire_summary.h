@@ -47,12 +47,16 @@ struct FireCounts {
   uint64_t lines = 0;            // lines read
   uint64_t malformed = 0;        // lines that are not a fire record
   uint64_t unknown_rule = 0;     // records naming a rule index out of range
+  uint64_t other_runs = 0;       // records of other runs sharing the log
 };
 
 // Counts the fire records in `log` (JSON lines) for `rule_count` rules. A
 // final line without '\n' (a writer killed mid-line cannot produce one, but
-// a truncated file can) counts as malformed.
-FireCounts CountFires(absl::string_view log, size_t rule_count);
+// a truncated file can) counts as malformed. With a non-empty `run`, only
+// records tagged "run":`run` count: several `ipcfault run`s may append to one
+// log (under Bazel they share $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log).
+FireCounts CountFires(absl::string_view log, size_t rule_count,
+                      absl::string_view run = "");
 
 // The summary, one line per rule, each starting "ipcfault: ":
 //   ipcfault: rule 1 connect:error=ECONNREFUSED:when=1: fired 1 time (1 process)

@@ -79,6 +79,27 @@ TEST(CountFires, CountsPerRuleAndProcess) {
             "records of these rules\n");
 }
 
+TEST(CountFires, CountsOnlyItsOwnRunInASharedLog) {
+  const std::string log =
+      R"({"run":"1-a","pid":10,"rule":0})" "\n"
+      R"({"run":"2-b","pid":20,"rule":0})" "\n"
+      R"({"run":"2-b","pid":20,"rule":0})" "\n"
+      R"({"pid":30,"rule":0})" "\n";  // a preload run by hand: no tag
+  FireCounts mine = CountFires(log, 1, "1-a");
+  EXPECT_EQ(mine.rules[0].fired, 1u);
+  EXPECT_THAT(mine.rules[0].pids, ElementsAre(10));
+  EXPECT_EQ(mine.other_runs, 3u);
+  EXPECT_EQ(mine.malformed, 0u);
+  EXPECT_EQ(FormatSummary({"a:error=EPERM"}, mine),
+            "ipcfault: rule 0 a:error=EPERM: fired 1 time (1 process)\n");
+
+  FireCounts theirs = CountFires(log, 1, "2-b");
+  EXPECT_EQ(theirs.rules[0].fired, 2u);
+
+  FireCounts untagged = CountFires(log, 1);  // no run: every record counts
+  EXPECT_EQ(untagged.rules[0].fired, 4u);
+}
+
 TEST(CountFires, EmptyLog) {
   FireCounts counts = CountFires("", 1);
   EXPECT_EQ(counts.lines, 0u);

@@ -102,6 +102,12 @@ refuses to run one rather than inject nothing. stdin, stdout and stderr pass
 through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfault are forwarded.
 After PROGRAM exits, a summary on stderr tells how often each rule fired.
 
+Environment:
+  PROGRAM gets LD_PRELOAD (the library first), IPCFAULT_SCENARIO,
+  IPCFAULT_LOG, IPCFAULT_SCOPE, IPCFAULT_SEED (for p= rules) and
+  verify_asan_link_order=0 in ASAN_OPTIONS. IPCFAULT_PRELOAD_LIBRARY, if set,
+  names the preload library to use instead of the one beside ipcfault.
+
 Exit status:
   PROGRAM's exit status, or 128+N if a signal N killed it;
   2 if the command line or a rule is bad, or PROGRAM is statically linked;
@@ -148,6 +154,8 @@ bool IsHelp(absl::string_view arg) { return arg == "-h" || arg == "--help"; }
 // ---------------------------------------------------------------------------
 // Reading files.
 
+// The contents of `path` ("-": stdin). Errors read "PATH: No such file or
+// directory" (absl::ErrnoToStatus).
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   int fd = path == "-" ? dup(STDIN_FILENO)
                        : open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -167,12 +175,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   }
   close(fd);
   return text;
-}
-
-// "foo: No such file or directory" from the status ErrnoToStatus built
-// (its message is "foo: No such file or directory").
-std::string FileError(const absl::Status& status) {
-  return std::string(status.message());
 }
 
 // ---------------------------------------------------------------------------
@@ -204,7 +206,7 @@ int Check(absl::Span<const std::string> args) {
   for (const std::string& file : files) {
     absl::StatusOr<std::string> text = ReadFile(file);
     if (!text.ok()) {
-      std::cerr << "ipcfault check: " << FileError(text.status()) << "\n";
+      std::cerr << "ipcfault check: " << text.status().message() << "\n";
       exit_code = kExitInvalid;
       continue;
     }
@@ -446,6 +448,17 @@ absl::StatusOr<std::vector<Rule>> LoadRules(absl::Span<const RuleSource> sources
   std::vector<Rule> rules;
   for (const RuleSource& source : sources) {
     if (source.kind == RuleSource::Kind::kRule) {
+      // strace's other -e qualifiers (trace=, signal=, status=...) have no
+      // meaning here; say so instead of "unknown call 'trace=connect'".
+      absl::string_view head = absl::string_view(source.text)
+                                   .substr(0, source.text.find(':'));
+      if (size_t eq = head.find('='); eq != absl::string_view::npos &&
+                                      head.substr(0, eq) != "inject") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "-e:1:1: strace's -e ", head.substr(0, eq + 1),
+            " has no meaning for ipcfault, which takes rules only: -e "
+            "inject=CALL:KEY=VALUE... or -e CALL:KEY=VALUE..."));
+      }
       absl::StatusOr<Rule> rule = ParseRule(source.text, "-e");
       if (!rule.ok()) return rule.status();
       rules.push_back(*std::move(rule));
@@ -454,7 +467,7 @@ absl::StatusOr<std::vector<Rule>> LoadRules(absl::Span<const RuleSource> sources
     absl::StatusOr<std::string> text = ReadFile(source.text);
     if (!text.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--scenario ", FileError(text.status())));
+          absl::StrCat("--scenario ", text.status().message()));
     }
     absl::StatusOr<std::vector<Rule>> file_rules =
         ParseScenario(*text, source.text);
@@ -469,7 +482,8 @@ absl::StatusOr<std::vector<Rule>> LoadRules(absl::Span<const RuleSource> sources
 std::vector<std::string> ProgramEnvironment(const std::string& library,
                                             const std::string& scenario,
                                             const RunOptions& options,
-                                            const std::string& log) {
+                                            const std::string& log,
+                                            const std::string& run_id) {
   std::vector<std::string> env;
   std::string preload = library;
   std::string asan_options;
@@ -490,6 +504,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
     }
     if (name == "IPCFAULT_SCENARIO" || name == "IPCFAULT_SCENARIO_FILE" ||
         name == "IPCFAULT_LOG" || name == "IPCFAULT_SCOPE" ||
+        name == "IPCFAULT_RUN_ID" ||
         (name == "IPCFAULT_SEED" && options.seed.has_value())) {
       continue;
     }
@@ -508,6 +523,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
   env.push_back(absl::StrCat("ASAN_OPTIONS=", asan_options));
   env.push_back(absl::StrCat("IPCFAULT_SCENARIO=", scenario));
   env.push_back(absl::StrCat("IPCFAULT_LOG=", log));
+  env.push_back(absl::StrCat("IPCFAULT_RUN_ID=", run_id));
   env.push_back(absl::StrCat(
       "IPCFAULT_SCOPE=", options.scope == Scope::kFirst ? "first" : "all"));
   if (options.seed.has_value()) {
@@ -634,8 +650,13 @@ int Run(absl::Span<const std::string> args, const std::string& argv0) {
 
   std::vector<std::string> rule_texts;
   for (const Rule& rule : *rules) rule_texts.push_back(FormatRule(rule));
+  // Tags this run's log lines, so runs sharing a log (under Bazel, every run
+  // in one test) each count only their own fires.
+  std::random_device random;
+  const std::string run_id =
+      absl::StrFormat("%d-%08x%08x", getpid(), random(), random());
   std::vector<std::string> env = ProgramEnvironment(
-      *library, FormatScenario(*rules), options, log);
+      *library, FormatScenario(*rules), options, log, run_id);
 
   absl::StatusOr<int> status = SpawnAndWait(*program, options.command, env);
   int exit_code;
@@ -666,7 +687,7 @@ int Run(absl::Span<const std::string> args, const std::string& argv0) {
       absl::StrAppend(&summary, "ipcfault: no rules were given\n");
     } else {
       absl::StrAppend(&summary, FormatSummary(rule_texts,
-                                              CountFires(log_text, rules->size())));
+                                              CountFires(log_text, rules->size(), run_id)));
     }
     if (!temporary_log) absl::StrAppend(&summary, "ipcfault: fire log: ", log, "\n");
     std::cerr << summary << std::flush;

@@ -101,6 +101,9 @@ class RuleSet {
   std::vector<ArmedRule> rules;
 };
 
+// The union of the armed rules' call masks (see engine.h).
+ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
+
 namespace {
 
 // splitmix64's finalizer: a bijective 64-bit mix.
@@ -110,9 +113,6 @@ uint64_t SplitMix64(uint64_t x) {
   x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
   return x ^ (x >> 31);
 }
-
-// The union of the armed rules' call masks.
-ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
 
 ABSL_CONST_INIT std::atomic<FireHook> fire_hook{nullptr};
 

@@ -7,11 +7,11 @@
 //
 // The hot path of an interposed call:
 //
-//   if (ABSL_PREDICT_TRUE(!inject_internal::AnythingArmed()))
+//   if (ABSL_PREDICT_TRUE(!inject_internal::ArmedFor(Call::kRead)))
 //     return real_read(fd, buf, n);
 //   return SlowRead(fd, buf, n);          // calls Decide()
 //
-// AnythingArmed() is one acquire load and nothing else. Decide() is
+// ArmedFor(call) (and AnythingArmed()) is one acquire load and nothing else. Decide() is
 // lock-free, allocation-free and async-signal-safe (it may run in a signal
 // handler's write): rule sets are immutable snapshots swapped atomically,
 // counters are atomics, fired faults go to a lock-free ring. It preserves
@@ -39,6 +39,16 @@ extern std::atomic<const RuleSet*> armed_rules;
 // Whether any rule is armed in this process: one acquire load.
 inline bool AnythingArmed() {
   return armed_rules.load(std::memory_order_acquire) != nullptr;
+}
+
+// The union of the armed rules' call masks (0 when nothing is armed). Stored
+// after each new snapshot is published. Defined in engine.cc.
+extern std::atomic<CallMask> armed_calls;
+
+// Whether any armed rule names `call`: one acquire load and a bit test. The
+// interposer's hot path, so that a rule on connect costs a read() nothing.
+inline bool ArmedFor(Call call) {
+  return (armed_calls.load(std::memory_order_acquire) & MaskOf(call)) != 0;
 }
 
 // What the interposer must do with one call. A plain value, so it outlives

@@ -147,10 +147,15 @@ const char* ActionName(Action action) {
 
 }  // namespace
 
-size_t FormatFireLine(const FiredFault& fault, char* buf, size_t size) {
+size_t FormatFireLine(const FiredFault& fault, char* buf, size_t size,
+                      const char* run) {
   Out out(buf, size);
   out.Str("{\"time\":");
   out.Time(fault.time_ns);
+  if (run != nullptr && run[0] != '\0') {
+    out.Str(",\"run\":");
+    out.JsonString(run, 66);
+  }
   out.Str(",\"pid\":");
   out.Int(fault.pid);
   out.Str(",\"tid\":");

@@ -35,8 +35,11 @@ namespace ipcfault::inject_internal {
 inline constexpr size_t kFireLineMax = 1024;
 
 // Formats `fault` as one JSON line ending in '\n' into `buf` (at most `size`
-// bytes, size >= 512) and returns its length.
-size_t FormatFireLine(const FiredFault& fault, char* buf, size_t size);
+// bytes, size >= 512) and returns its length. A non-empty `run` (at most 64
+// characters of [A-Za-z0-9_-], as `ipcfault run` makes them) is written as
+// "run":"...", so that runs sharing one log file count only their own lines.
+size_t FormatFireLine(const FiredFault& fault, char* buf, size_t size,
+                      const char* run = nullptr);
 
 // Appends `n` bytes to the file at `path` with one write(2): opens it
 // O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC (mode 0644 before umask), writes,

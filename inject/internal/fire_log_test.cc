@@ -53,6 +53,19 @@ TEST(FormatFireLine, ErrorFault) {
             "\n");
 }
 
+TEST(FormatFireLine, TagsTheRunWhenGivenOne) {
+  char buf[kFireLineMax];
+  size_t n = FormatFireLine(ConnectRefused(), buf, sizeof(buf), "123-00ff00ff00ff00ff");
+  EXPECT_EQ(std::string(buf, n),
+            R"({"time":"2026-11-25T01:02:03.123456789Z","run":"123-00ff00ff00ff00ff",)"
+            R"("pid":4242,"tid":4243,)"
+            R"("call":"connect","rule":0,"rule_text":"connect:error=ECONNREFUSED:when=1",)"
+            R"("action":"error","errno":"ECONNREFUSED","fd":3,"ordinal":1})"
+            "\n");
+  n = FormatFireLine(ConnectRefused(), buf, sizeof(buf), "");
+  EXPECT_EQ(std::string(buf, n), Format(ConnectRefused()));
+}
+
 TEST(FormatFireLine, OtherActionsHaveNullErrno) {
   FiredFault fault = ConnectRefused();
   fault.call = Call::kRead;

@@ -8,7 +8,7 @@
 //
 // Every wrapper has the same shape:
 //
-//   if (ABSL_PREDICT_TRUE(!AnythingArmed())) return real.read.get()(...);
+//   if (ABSL_PREDICT_TRUE(!ArmedFor(Call::kRead))) return real.read.get()(...);
 //   return SlowRead(...);                    // ABSL_ATTRIBUTE_NOINLINE
 //
 // The slow path builds a CallSite from the real arguments, asks the engine
@@ -701,169 +701,170 @@ ABSL_ATTRIBUTE_NOINLINE pid_t SlowWaitpid(pid_t pid, int* status,
 }  // namespace ipcfault::inject_internal
 
 // ---------------------------------------------------------------------------
-// The interposed definitions. Each: nothing armed -> the real call at once.
+// The interposed definitions. Each: no rule armed on its call -> the real
+// call at once.
 
-using ipcfault::inject_internal::AnythingArmed;
+using ipcfault::inject_internal::ArmedFor;
 namespace ii = ipcfault::inject_internal;
 
-#define IPCFAULT_FORWARD(real_fn, slow_fn, ...)        \
-  do {                                                 \
-    if (ABSL_PREDICT_TRUE(!AnythingArmed())) {         \
-      return ii::real.real_fn.get()(__VA_ARGS__);      \
-    }                                                  \
-    return ii::slow_fn(__VA_ARGS__);                   \
+#define IPCFAULT_FORWARD(call, real_fn, slow_fn, ...)               \
+  do {                                                             \
+    if (ABSL_PREDICT_TRUE(!ArmedFor(ipcfault::Call::call))) {      \
+      return ii::real.real_fn.get()(__VA_ARGS__);                  \
+    }                                                              \
+    return ii::slow_fn(__VA_ARGS__);                               \
   } while (0)
 
 extern "C" {
 
 int socket(int domain, int type, int protocol) __THROW {
-  IPCFAULT_FORWARD(socket, SlowSocket, domain, type, protocol);
+  IPCFAULT_FORWARD(kSocket, socket, SlowSocket, domain, type, protocol);
 }
 
 int socketpair(int domain, int type, int protocol, int sv[2]) __THROW {
-  IPCFAULT_FORWARD(socketpair, SlowSocketpair, domain, type, protocol, sv);
+  IPCFAULT_FORWARD(kSocketpair, socketpair, SlowSocketpair, domain, type, protocol, sv);
 }
 
 int bind(int fd, const struct sockaddr* addr, socklen_t len) __THROW {
-  IPCFAULT_FORWARD(bind, SlowBind, fd, addr, len);
+  IPCFAULT_FORWARD(kBind, bind, SlowBind, fd, addr, len);
 }
 
 int listen(int fd, int backlog) __THROW {
-  IPCFAULT_FORWARD(listen, SlowListen, fd, backlog);
+  IPCFAULT_FORWARD(kListen, listen, SlowListen, fd, backlog);
 }
 
 int accept(int fd, struct sockaddr* __restrict addr,
            socklen_t* __restrict len) {
-  IPCFAULT_FORWARD(accept, SlowAccept, fd, addr, len);
+  IPCFAULT_FORWARD(kAccept, accept, SlowAccept, fd, addr, len);
 }
 
 int accept4(int fd, struct sockaddr* __restrict addr,
             socklen_t* __restrict len, int flags) {
-  IPCFAULT_FORWARD(accept4, SlowAccept4, fd, addr, len, flags);
+  IPCFAULT_FORWARD(kAccept4, accept4, SlowAccept4, fd, addr, len, flags);
 }
 
 int connect(int fd, const struct sockaddr* addr, socklen_t len) {
-  IPCFAULT_FORWARD(connect, SlowConnect, fd, addr, len);
+  IPCFAULT_FORWARD(kConnect, connect, SlowConnect, fd, addr, len);
 }
 
 ssize_t read(int fd, void* buf, size_t n) {
-  IPCFAULT_FORWARD(read, SlowRead, fd, buf, n);
+  IPCFAULT_FORWARD(kRead, read, SlowRead, fd, buf, n);
 }
 
 ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
-  IPCFAULT_FORWARD(read_chk, SlowReadChk, fd, buf, n, buflen);
+  IPCFAULT_FORWARD(kRead, read_chk, SlowReadChk, fd, buf, n, buflen);
 }
 
 ssize_t readv(int fd, const struct iovec* iov, int iovcnt) {
-  IPCFAULT_FORWARD(readv, SlowReadv, fd, iov, iovcnt);
+  IPCFAULT_FORWARD(kReadv, readv, SlowReadv, fd, iov, iovcnt);
 }
 
 ssize_t recv(int fd, void* buf, size_t n, int flags) {
-  IPCFAULT_FORWARD(recv, SlowRecv, fd, buf, n, flags);
+  IPCFAULT_FORWARD(kRecv, recv, SlowRecv, fd, buf, n, flags);
 }
 
 ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen, int flags) {
-  IPCFAULT_FORWARD(recv_chk, SlowRecvChk, fd, buf, n, buflen, flags);
+  IPCFAULT_FORWARD(kRecv, recv_chk, SlowRecvChk, fd, buf, n, buflen, flags);
 }
 
 ssize_t recvfrom(int fd, void* __restrict buf, size_t n, int flags,
                  struct sockaddr* __restrict addr,
                  socklen_t* __restrict len) {
-  IPCFAULT_FORWARD(recvfrom, SlowRecvfrom, fd, buf, n, flags, addr, len);
+  IPCFAULT_FORWARD(kRecvfrom, recvfrom, SlowRecvfrom, fd, buf, n, flags, addr, len);
 }
 
 ssize_t __recvfrom_chk(int fd, void* __restrict buf, size_t n, size_t buflen,
                        int flags, struct sockaddr* __restrict addr,
                        socklen_t* __restrict len) {
-  IPCFAULT_FORWARD(recvfrom_chk, SlowRecvfromChk, fd, buf, n, buflen, flags,
+  IPCFAULT_FORWARD(kRecvfrom, recvfrom_chk, SlowRecvfromChk, fd, buf, n, buflen, flags,
                    addr, len);
 }
 
 ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
-  IPCFAULT_FORWARD(recvmsg, SlowRecvmsg, fd, msg, flags);
+  IPCFAULT_FORWARD(kRecvmsg, recvmsg, SlowRecvmsg, fd, msg, flags);
 }
 
 ssize_t write(int fd, const void* buf, size_t n) {
-  IPCFAULT_FORWARD(write, SlowWrite, fd, buf, n);
+  IPCFAULT_FORWARD(kWrite, write, SlowWrite, fd, buf, n);
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int iovcnt) {
-  IPCFAULT_FORWARD(writev, SlowWritev, fd, iov, iovcnt);
+  IPCFAULT_FORWARD(kWritev, writev, SlowWritev, fd, iov, iovcnt);
 }
 
 ssize_t send(int fd, const void* buf, size_t n, int flags) {
-  IPCFAULT_FORWARD(send, SlowSend, fd, buf, n, flags);
+  IPCFAULT_FORWARD(kSend, send, SlowSend, fd, buf, n, flags);
 }
 
 ssize_t sendto(int fd, const void* buf, size_t n, int flags,
                const struct sockaddr* addr, socklen_t len) {
-  IPCFAULT_FORWARD(sendto, SlowSendto, fd, buf, n, flags, addr, len);
+  IPCFAULT_FORWARD(kSendto, sendto, SlowSendto, fd, buf, n, flags, addr, len);
 }
 
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
-  IPCFAULT_FORWARD(sendmsg, SlowSendmsg, fd, msg, flags);
+  IPCFAULT_FORWARD(kSendmsg, sendmsg, SlowSendmsg, fd, msg, flags);
 }
 
 int shutdown(int fd, int how) __THROW {
-  IPCFAULT_FORWARD(shutdown, SlowShutdown, fd, how);
+  IPCFAULT_FORWARD(kShutdown, shutdown, SlowShutdown, fd, how);
 }
 
-int close(int fd) { IPCFAULT_FORWARD(close, SlowClose, fd); }
+int close(int fd) { IPCFAULT_FORWARD(kClose, close, SlowClose, fd); }
 
 int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
-  IPCFAULT_FORWARD(poll, SlowPoll, fds, nfds, timeout);
+  IPCFAULT_FORWARD(kPoll, poll, SlowPoll, fds, nfds, timeout);
 }
 
 int __poll_chk(struct pollfd* fds, nfds_t nfds, int timeout, size_t fdslen) {
-  IPCFAULT_FORWARD(poll_chk, SlowPollChk, fds, nfds, timeout, fdslen);
+  IPCFAULT_FORWARD(kPoll, poll_chk, SlowPollChk, fds, nfds, timeout, fdslen);
 }
 
 int epoll_wait(int epfd, struct epoll_event* events, int maxevents,
                int timeout) {
-  IPCFAULT_FORWARD(epoll_wait, SlowEpollWait, epfd, events, maxevents,
+  IPCFAULT_FORWARD(kEpollWait, epoll_wait, SlowEpollWait, epfd, events, maxevents,
                    timeout);
 }
 
 int getaddrinfo(const char* __restrict node, const char* __restrict service,
                 const struct addrinfo* __restrict hints,
                 struct addrinfo** __restrict res) {
-  IPCFAULT_FORWARD(getaddrinfo, SlowGetaddrinfo, node, service, hints, res);
+  IPCFAULT_FORWARD(kGetaddrinfo, getaddrinfo, SlowGetaddrinfo, node, service, hints, res);
 }
 
 struct hostent* gethostbyname(const char* name) {
-  IPCFAULT_FORWARD(gethostbyname, SlowGethostbyname, name);
+  IPCFAULT_FORWARD(kGethostbyname, gethostbyname, SlowGethostbyname, name);
 }
 
 int kill(pid_t pid, int sig) __THROW {
-  IPCFAULT_FORWARD(kill, SlowKill, pid, sig);
+  IPCFAULT_FORWARD(kKill, kill, SlowKill, pid, sig);
 }
 
-int raise(int sig) __THROW { IPCFAULT_FORWARD(raise, SlowRaise, sig); }
+int raise(int sig) __THROW { IPCFAULT_FORWARD(kRaise, raise, SlowRaise, sig); }
 
 int pthread_kill(pthread_t thread, int sig) __THROW {
-  IPCFAULT_FORWARD(pthread_kill, SlowPthreadKill, thread, sig);
+  IPCFAULT_FORWARD(kPthreadKill, pthread_kill, SlowPthreadKill, thread, sig);
 }
 
 int pidfd_send_signal(int pidfd, int sig, siginfo_t* info,
                       unsigned int flags) __THROW {
-  IPCFAULT_FORWARD(pidfd_send_signal, SlowPidfdSendSignal, pidfd, sig, info,
+  IPCFAULT_FORWARD(kPidfdSendSignal, pidfd_send_signal, SlowPidfdSendSignal, pidfd, sig, info,
                    flags);
 }
 
 int sigaction(int sig, const struct sigaction* __restrict act,
               struct sigaction* __restrict old) __THROW {
-  IPCFAULT_FORWARD(sigaction, SlowSigaction, sig, act, old);
+  IPCFAULT_FORWARD(kSigaction, sigaction, SlowSigaction, sig, act, old);
 }
 
 int sigprocmask(int how, const sigset_t* __restrict set,
                 sigset_t* __restrict old) __THROW {
-  IPCFAULT_FORWARD(sigprocmask, SlowSigprocmask, how, set, old);
+  IPCFAULT_FORWARD(kSigprocmask, sigprocmask, SlowSigprocmask, how, set, old);
 }
 
-pid_t fork() __THROW { IPCFAULT_FORWARD(fork, SlowFork); }
+pid_t fork() __THROW { IPCFAULT_FORWARD(kFork, fork, SlowFork); }
 
 pid_t waitpid(pid_t pid, int* status, int options) {
-  IPCFAULT_FORWARD(waitpid, SlowWaitpid, pid, status, options);
+  IPCFAULT_FORWARD(kWaitpid, waitpid, SlowWaitpid, pid, status, options);
 }
 
 }  // extern "C"

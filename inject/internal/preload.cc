@@ -56,12 +56,14 @@ namespace {
 // The absolute path of the fire log; empty: no log. Written once at load,
 // before any rule is armed; read by the fire hook.
 char log_path[PATH_MAX];
+// The run this process belongs to (IPCFAULT_RUN_ID), or "".
+char run_id[65];
 
 // The fire hook: runs on the thread that made the call, possibly in a signal
 // handler. Async-signal-safe.
 void LogFire(const FiredFault& fault) {
   char line[kFireLineMax];
-  size_t n = FormatFireLine(fault, line, sizeof(line));
+  size_t n = FormatFireLine(fault, line, sizeof(line), run_id);
   AppendToFile(log_path, line, n);
 }
 
@@ -146,7 +148,8 @@ void StripFromEnvironment() {
     setenv("LD_PRELOAD", absl::StrJoin(kept, ":").c_str(), 1);
   }
   for (const char* name : {"IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE",
-                           "IPCFAULT_SEED", "IPCFAULT_LOG", "IPCFAULT_SCOPE"}) {
+                           "IPCFAULT_SEED", "IPCFAULT_LOG", "IPCFAULT_SCOPE",
+                           "IPCFAULT_RUN_ID"}) {
     unsetenv(name);
   }
 }
@@ -178,6 +181,14 @@ void Init() {
                           strerror(err)));
     }
   }
+
+  // Set by `ipcfault run`: tags this run's log lines (see fire_log.h).
+  std::string run = GetEnv("IPCFAULT_RUN_ID");
+  if (run.size() >= sizeof(run_id)) {
+    Refuse(absl::StrCat("ipcfault: IPCFAULT_RUN_ID is longer than ",
+                        sizeof(run_id) - 1, " characters"));
+  }
+  memcpy(run_id, run.c_str(), run.size() + 1);
 
   std::string log = GetEnv("IPCFAULT_LOG");
   if (getenv("IPCFAULT_LOG") == nullptr) {
