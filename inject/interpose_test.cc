@@ -38,6 +38,7 @@
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/real_functions.h"
 #include "ipcfault/inject/rule.h"
+#include "ipcfault/inject/scenario.h"
 #include "ipcfault/testing/status_matchers.h"
 
 // glibc 2.36's <sys/pidfd.h> lacks extern "C": declare it here.
@@ -564,37 +565,6 @@ std::unique_ptr<CallUnderTest> MakeCall(Call call) {
     }
   }
   return nullptr;
-}
-
-// The name of an errno, EAI_* code or h_errno value, for test names.
-std::string ErrorName(Call call, int error) {
-  if (GetCallInfo(call).failure == FailureStyle::kEaiCode) {
-    switch (error) {
-      case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
-      case EAI_AGAIN: return "EAI_AGAIN";
-      case EAI_BADFLAGS: return "EAI_BADFLAGS";
-      case EAI_FAIL: return "EAI_FAIL";
-      case EAI_FAMILY: return "EAI_FAMILY";
-      case EAI_MEMORY: return "EAI_MEMORY";
-      case EAI_NODATA: return "EAI_NODATA";
-      case EAI_NONAME: return "EAI_NONAME";
-      case EAI_SERVICE: return "EAI_SERVICE";
-      case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
-      case EAI_SYSTEM: return "EAI_SYSTEM";
-    }
-    return absl::StrCat("EAI_minus_", -error);
-  }
-  if (GetCallInfo(call).failure == FailureStyle::kNullHErrno) {
-    switch (error) {
-      case HOST_NOT_FOUND: return "HOST_NOT_FOUND";
-      case NO_DATA: return "NO_DATA";
-      case NO_RECOVERY: return "NO_RECOVERY";
-      case TRY_AGAIN: return "TRY_AGAIN";
-    }
-    return absl::StrCat("h_errno_", error);
-  }
-  const char* name = strerrorname_np(error);
-  return name != nullptr ? name : absl::StrCat("errno_", error);
 }
 
 struct ErrorRow {

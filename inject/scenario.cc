@@ -42,6 +42,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/internal/error_names.h"
 #include "ipcfault/inject/rule.h"
 
 namespace ipcfault {
@@ -60,22 +61,28 @@ struct NamedValue {
   int value;
 };
 
-constexpr NamedValue kEaiNames[] = {
-    {"EAI_ADDRFAMILY", EAI_ADDRFAMILY}, {"EAI_AGAIN", EAI_AGAIN},
-    {"EAI_BADFLAGS", EAI_BADFLAGS},     {"EAI_FAIL", EAI_FAIL},
-    {"EAI_FAMILY", EAI_FAMILY},         {"EAI_MEMORY", EAI_MEMORY},
-    {"EAI_NODATA", EAI_NODATA},         {"EAI_NONAME", EAI_NONAME},
-    {"EAI_SERVICE", EAI_SERVICE},       {"EAI_SOCKTYPE", EAI_SOCKTYPE},
-    {"EAI_SYSTEM", EAI_SYSTEM},
-};
+// getaddrinfo's and gethostbyname's codes, from the table the fire log and
+// `ipcfault calls` read too (inject/internal/error_names.h).
+std::vector<NamedValue> FromCodes(absl::Span<const inject_internal::NamedCode> codes) {
+  std::vector<NamedValue> v;
+  for (const inject_internal::NamedCode& c : codes) v.push_back({c.name, c.code});
+  return v;
+}
 
-constexpr NamedValue kHErrnoNames[] = {
-    {"HOST_NOT_FOUND", HOST_NOT_FOUND},
-    {"TRY_AGAIN", TRY_AGAIN},
-    {"NO_RECOVERY", NO_RECOVERY},
-    {"NO_DATA", NO_DATA},
-    {"NO_ADDRESS", NO_ADDRESS},  // alias; NO_DATA is canonical
-};
+const std::vector<NamedValue>& EaiNames() {
+  static const std::vector<NamedValue>* const names =
+      new std::vector<NamedValue>(FromCodes(inject_internal::EaiCodes()));
+  return *names;
+}
+
+const std::vector<NamedValue>& HErrnoNames() {
+  static const std::vector<NamedValue>* const names = [] {
+    auto* v = new std::vector<NamedValue>(FromCodes(inject_internal::HErrnoCodes()));
+    v->push_back({"NO_ADDRESS", NO_ADDRESS});  // alias; NO_DATA is canonical
+    return v;
+  }();
+  return *names;
+}
 
 // Signals 1..31 under their Linux names; aliases after the canonical names.
 constexpr NamedValue kSignalNames[] = {
@@ -308,8 +315,8 @@ const std::vector<std::string>& ErrorWords() {
   static const std::vector<std::string>* const words = [] {
     auto* v = new std::vector<std::string>;
     for (const NamedValue& nv : ErrnoNames()) v->emplace_back(nv.name);
-    for (const NamedValue& nv : kEaiNames) v->emplace_back(nv.name);
-    for (const NamedValue& nv : kHErrnoNames) v->emplace_back(nv.name);
+    for (const NamedValue& nv : EaiNames()) v->emplace_back(nv.name);
+    for (const NamedValue& nv : HErrnoNames()) v->emplace_back(nv.name);
     return v;
   }();
   return *words;
@@ -326,9 +333,9 @@ std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorVa
   }
   if (std::optional<int> e = Lookup(ErrnoNames(), text)) {
     *out = {*e, ErrorDomain::kErrno};
-  } else if (std::optional<int> e = Lookup(kEaiNames, text)) {
+  } else if (std::optional<int> e = Lookup(EaiNames(), text)) {
     *out = {*e, ErrorDomain::kEai};
-  } else if (std::optional<int> e = Lookup(kHErrnoNames, text)) {
+  } else if (std::optional<int> e = Lookup(HErrnoNames(), text)) {
     *out = {*e, ErrorDomain::kHErrno};
   } else {
     absl::string_view kind =
@@ -345,10 +352,10 @@ std::string NameOfError(int code, ErrorDomain domain) {
       name = NameOf(ErrnoNames(), code);
       break;
     case ErrorDomain::kEai:
-      name = NameOf(kEaiNames, code);
+      name = NameOf(EaiNames(), code);
       break;
     case ErrorDomain::kHErrno:
-      name = NameOf(kHErrnoNames, code);
+      name = NameOf(HErrnoNames(), code);
       break;
   }
   return name ? std::string(*name) : absl::StrCat(code);

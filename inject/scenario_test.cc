@@ -1,4 +1,5 @@
 #include "ipcfault/inject/scenario.h"
+#include "ipcfault/inject/internal/error_names.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -771,6 +772,21 @@ TEST(DocsTest, ErrorMessagesInTheDocsAreCurrent) {
     ASSERT_FALSE(rules.ok()) << line;
     EXPECT_TRUE(absl::StrContains(doc, absl::StrCat(rules.status().message(), "\n")))
         << "docs/scenario.md should show: " << rules.status().message();
+  }
+}
+
+// The parser and the fire log read one table of getaddrinfo / gethostbyname
+// codes: every name the log can print parses back to its code.
+TEST(ScenarioErrors, EveryLoggableResolverCodeParses) {
+  for (const inject_internal::NamedCode& c : inject_internal::EaiCodes()) {
+    ASSERT_OK_AND_ASSIGN(Rule rule, ParseRule(absl::StrCat("getaddrinfo:error=", c.name)));
+    EXPECT_EQ(rule.error, c.code) << c.name;
+    EXPECT_EQ(ErrorName(Call::kGetaddrinfo, c.code), c.name);
+  }
+  for (const inject_internal::NamedCode& c : inject_internal::HErrnoCodes()) {
+    ASSERT_OK_AND_ASSIGN(Rule rule, ParseRule(absl::StrCat("gethostbyname:error=", c.name)));
+    EXPECT_EQ(rule.error, c.code) << c.name;
+    EXPECT_EQ(ErrorName(Call::kGethostbyname, c.code), c.name);
   }
 }
 

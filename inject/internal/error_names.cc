@@ -8,10 +8,7 @@
 namespace ipcfault::inject_internal {
 namespace {
 
-struct Named {
-  int code;
-  const char* name;
-};
+using Named = NamedCode;
 
 constexpr Named kEaiCodes[] = {
     {EAI_BADFLAGS, "EAI_BADFLAGS"}, {EAI_NONAME, "EAI_NONAME"},
@@ -43,6 +40,9 @@ const char* Lookup(const Named (&table)[N], int code) {
 }
 
 }  // namespace
+
+absl::Span<const NamedCode> EaiCodes() { return kEaiCodes; }
+absl::Span<const NamedCode> HErrnoCodes() { return kHErrnoCodes; }
 
 const char* ErrorName(FailureStyle style, int error) {
   switch (style) {

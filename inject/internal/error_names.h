@@ -13,9 +13,21 @@
 #ifndef IPCFAULT_INJECT_INTERNAL_ERROR_NAMES_H_
 #define IPCFAULT_INJECT_INTERNAL_ERROR_NAMES_H_
 
+#include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
 
 namespace ipcfault::inject_internal {
+
+struct NamedCode {
+  int code;
+  const char* name;
+};
+
+// getaddrinfo's EAI_* codes and gethostbyname's h_errno values, by their
+// canonical names: the one table of them that the parser, the log and
+// `ipcfault calls` all read.
+absl::Span<const NamedCode> EaiCodes();
+absl::Span<const NamedCode> HErrnoCodes();
 
 // The name of `error` as a call of failure style `style` reports it, or
 // nullptr if it has none.
