@@ -7,8 +7,12 @@
 // fork()+_exit()+waitpid(); under 8 KiB of server memory per idle
 // connection (BM_RssPerIdleConnection reports bytes_per_conn).
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,20 +65,9 @@ void BM_BareForkWait(benchmark::State& state) {
 }
 BENCHMARK(BM_BareForkWait)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// Round trips of 64 bytes: every client writes, then every client reads its
-// echo. range(0) clients in flight at once.
-void BM_EchoRoundTrips(benchmark::State& state) {
-  EchoServerOptions o;
-  o.record_messages = false;
-  o.transport = state.range(1) == 0 ? EchoServerOptions::Transport::kTcp4
-                                    : EchoServerOptions::Transport::kUnix;
-  auto server = EchoServer::Start(o);
-  if (!server.ok()) {
-    state.SkipWithError(server.status().ToString().c_str());
-    return;
-  }
-  std::vector<int> fds;
-  for (int i = 0; i < state.range(0); ++i) fds.push_back(*(*server)->Connect());
+// Round trips of 64 bytes over `fds`: every client writes, then every client
+// reads its echo.
+void RoundTrips(benchmark::State& state, const std::vector<int>& fds) {
   char buf[64] = {};
   for (auto _ : state) {
     for (int fd : fds) {
@@ -92,9 +85,26 @@ void BM_EchoRoundTrips(benchmark::State& state) {
       }
     }
   }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.SetLabel(state.range(1) == 0 ? "tcp4" : "unix");
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(fds.size()));
   for (int fd : fds) close(fd);
+}
+
+// range(0) clients in flight at once against an EchoServer (range(1): 0 TCP,
+// 1 Unix).
+void BM_EchoRoundTrips(benchmark::State& state) {
+  EchoServerOptions o;
+  o.record_messages = false;
+  o.transport = state.range(1) == 0 ? EchoServerOptions::Transport::kTcp4
+                                    : EchoServerOptions::Transport::kUnix;
+  auto server = EchoServer::Start(o);
+  if (!server.ok()) {
+    state.SkipWithError(server.status().ToString().c_str());
+    return;
+  }
+  std::vector<int> fds;
+  for (int i = 0; i < state.range(0); ++i) fds.push_back(*(*server)->Connect());
+  state.SetLabel(state.range(1) == 0 ? "tcp4" : "unix");
+  RoundTrips(state, fds);
 }
 BENCHMARK(BM_EchoRoundTrips)
     ->Args({1, 0})
@@ -102,6 +112,36 @@ BENCHMARK(BM_EchoRoundTrips)
     ->Args({1, 1})
     ->Args({32, 1})
     ->UseRealTime();
+
+// The same round trips against another echo server on 127.0.0.1, for
+// comparison: IPCFAULT_BENCH_ECHO_PORT=P, e.g. with
+//   socat TCP-LISTEN:P,bind=127.0.0.1,fork,reuseaddr EXEC:cat &
+// Skipped when the variable is unset.
+void BM_ExternalEchoRoundTrips(benchmark::State& state) {
+  const char* port = getenv("IPCFAULT_BENCH_ECHO_PORT");
+  if (port == nullptr) {
+    state.SkipWithError("set IPCFAULT_BENCH_ECHO_PORT to compare another echo server");
+    return;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(atoi(port)));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::vector<int> fds;
+  for (int i = 0; i < state.range(0); ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      state.SkipWithError("connect to IPCFAULT_BENCH_ECHO_PORT failed");
+      if (fd >= 0) close(fd);
+      for (int f : fds) close(f);
+      return;
+    }
+    fds.push_back(fd);
+  }
+  state.SetLabel("external tcp4");
+  RoundTrips(state, fds);
+}
+BENCHMARK(BM_ExternalEchoRoundTrips)->Arg(1)->Arg(32)->UseRealTime();
 
 long RssBytes(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
