@@ -12,6 +12,9 @@
 //                           file (fire_log.h); default under Bazel:
 //                           $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else
 //                           none; set and empty: none
+//   IPCFAULT_CONTROL        set by `ipcfault run --control`: where the run's
+//                           control region is (control_attach.h); the rules
+//                           armed there apply to this process too
 //   IPCFAULT_SCOPE          all (default): every descendant inherits
 //                           LD_PRELOAD and these variables, so what the
 //                           program execs gets the same faults;
@@ -44,6 +47,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "ipcfault/inject/internal/arming.h"
+#include "ipcfault/inject/internal/control_attach.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
 #include "ipcfault/inject/scenario.h"
@@ -149,7 +153,7 @@ void StripFromEnvironment() {
   }
   for (const char* name : {"IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE",
                            "IPCFAULT_SEED", "IPCFAULT_LOG", "IPCFAULT_SCOPE",
-                           "IPCFAULT_RUN_ID"}) {
+                           "IPCFAULT_RUN_ID", "IPCFAULT_CONTROL"}) {
     unsetenv(name);
   }
 }
@@ -204,10 +208,12 @@ void Init() {
     setenv("IPCFAULT_LOG", log.c_str(), 1);
   }
 
-  if (!source.empty()) {
+  const bool controlled =
+      AttachControlFromEnvironment() == ControlAttach::kAttached;
+  if (!source.empty() || controlled) {
     absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
     if (!rules.ok()) Refuse(rules.status().message());
-    if (!rules->empty()) {
+    if (!rules->empty() || controlled) {
       if (!log.empty()) {
         // The record is not the faults: a log that cannot be written is
         // worth a warning, not a refusal to run.
@@ -222,6 +228,8 @@ void Init() {
           SetFireHook(&LogFire);
         }
       }
+    }
+    if (!rules->empty()) {
       std::vector<std::string> texts;
       for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
       auto group =
