@@ -30,6 +30,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/cli/control_server.h"
+#include "ipcfault/inject/cli/ctl_command.h"
 #include "ipcfault/inject/cli/fire_summary.h"
 #include "ipcfault/inject/cli/program.h"
 #include "ipcfault/inject/cli/run_options.h"
@@ -59,6 +61,7 @@ Commands:
   run      run a program with fault-injection rules (through LD_PRELOAD)
   check    validate scenario files and print them in canonical form
   calls    list the calls, call sets, documented errors and rule keys
+  ctl      change the rules of a run started with --control, while it runs
   help     show help for a command
 
 Options:
@@ -92,6 +95,11 @@ Options:
                              (default); first: PROGRAM only, what it execs
                              runs without them (a child it forks without
                              exec keeps the rules: they are memory)
+      --control=PATH       create a control socket at PATH (mode 0600; PATH
+                             must not exist; removed at exit) through which
+                             'ipcfault ctl PATH' arms and disarms rules while
+                             PROGRAM runs, in all its processes; the rules
+                             given here are armed first, as rules 1, 2, ...
   -q, --quiet              do not print the summary
   -h, --help               show this help and exit
 
@@ -655,8 +663,30 @@ int Run(absl::Span<const std::string> args, const std::string& argv0) {
   std::random_device random;
   const std::string run_id =
       absl::StrFormat("%d-%08x%08x", getpid(), random(), random());
+  // --control: every rule lives in the control region (docs/control.md).
+  std::unique_ptr<ControlServer> control;
+  if (options.control.has_value()) {
+    absl::StatusOr<std::unique_ptr<ControlServer>> created = ControlServer::Create(
+        {.path = *options.control, .run_id = run_id, .log = log,
+         .log_start = static_cast<uint64_t>(log_start), .seed = options.seed});
+    absl::Status started = created.status();
+    if (created.ok()) {
+      control = *std::move(created);
+      if (absl::StatusOr<std::vector<uint32_t>> ids = control->Arm(*rules); !ids.ok()) {
+        started = ids.status();
+      } else {
+        started = control->Start();
+      }
+    }
+    if (!started.ok()) {
+      std::cerr << "ipcfault run: " << started.message() << "\n";
+      if (temporary_log) unlink(log.c_str());
+      return kExitUsage;
+    }
+  }
   std::vector<std::string> env = ProgramEnvironment(
-      *library, FormatScenario(*rules), options, log, run_id);
+      *library, control ? "" : FormatScenario(*rules), options, log, run_id);
+  if (control) env.push_back(control->EnvironmentEntry());
 
   absl::StatusOr<int> status = SpawnAndWait(*program, options.command, env);
   int exit_code;
@@ -683,7 +713,9 @@ int Run(absl::Span<const std::string> args, const std::string& argv0) {
   if (!options.quiet && status.ok()) {
     std::string summary =
         absl::StrCat("ipcfault: ", options.command[0], " ", outcome, "\n");
-    if (rules->empty()) {
+    if (control) {
+      absl::StrAppend(&summary, control->Summary(log_text));
+    } else if (rules->empty()) {
       absl::StrAppend(&summary, "ipcfault: no rules were given\n");
     } else {
       absl::StrAppend(&summary, FormatSummary(rule_texts,
@@ -727,6 +759,7 @@ int Main(int argc, char** argv) {
     if (rest[0] == "run") std::cout << kRunHelp;
     else if (rest[0] == "check") std::cout << kCheckHelp;
     else if (rest[0] == "calls") std::cout << kCallsHelp;
+    else if (rest[0] == "ctl") std::cout << kCtlHelp;
     else {
       PrintUsageError("", absl::StrCat("unknown command '", rest[0], "'"));
       return kExitUsage;
@@ -736,11 +769,12 @@ int Main(int argc, char** argv) {
   if (command == "run") return Run(rest, argv0);
   if (command == "check") return Check(rest);
   if (command == "calls") return Calls(rest);
+  if (command == "ctl") return CtlCommand(rest);
   if (absl::StartsWith(command, "-")) {
     PrintUsageError("", absl::StrCat("unknown option '", command, "'"));
   } else {
     PrintUsageError("", absl::StrCat("unknown command '", command,
-                                     "' (commands: run, check, calls, help)"));
+                                     "' (commands: run, check, calls, ctl, help)"));
   }
   return kExitUsage;
 }
