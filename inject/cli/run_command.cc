@@ -38,6 +38,7 @@
 #include "ipcfault/inject/cli/program.h"
 #include "ipcfault/inject/cli/run_options.h"
 #include "ipcfault/inject/cli/spawn.h"
+#include "ipcfault/inject/internal/shared_counts.h"
 #include "ipcfault/inject/rule.h"
 #include "ipcfault/inject/scenario.h"
 
@@ -59,10 +60,10 @@ when several fire on one call the first wins):
 Options:
       --seed=N             seed of the random streams of p= rules (default:
                              $IPCFAULT_SEED, else a fresh one, printed)
-      --log=FILE           append one JSON line per fired fault to FILE (kept)
+      --log=FILE           append one JSON line per fired fault to FILE
                              (default: $IPCFAULT_LOG, else under Bazel
-                             $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else a
-                             temporary file, removed at exit)
+                             $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else
+                             none: the summary needs no log)
       --scope=all|first    all: PROGRAM and every descendant gets the faults
                              (default); first: PROGRAM only, what it execs
                              runs without them (a child it forks without
@@ -74,8 +75,13 @@ All rules are checked before PROGRAM runs: a bad one is reported as
 FILE:LINE:COLUMN: message (-e:1:COLUMN for -e) and nothing runs. PROGRAM must
 be dynamically linked: LD_PRELOAD cannot reach a static binary, so ipcfault
 refuses to run one rather than inject nothing. stdin, stdout and stderr pass
-through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfault are forwarded.
-After PROGRAM exits, a summary on stderr tells how often each rule fired.
+through. PROGRAM runs in a process group of its own (the terminal's
+foreground group when ipcfault had the terminal), so it gets each signal
+once: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and
+SIGWINCH sent to ipcfault, or to its process group, are forwarded to
+PROGRAM's group. If ipcfault dies, even by SIGKILL, PROGRAM is killed.
+After PROGRAM exits, a summary on stderr tells how often each rule fired
+and in how many processes (counted in memory the run's processes share).
 
 Environment:
   PROGRAM gets LD_PRELOAD (the library first), IPCFAULT_SCENARIO,
@@ -270,52 +276,45 @@ Step<std::string> FindPreloadLibrary(const std::string& argv0) {
 }
 
 // ---------------------------------------------------------------------------
-// Step 4: the fire log.
+// Step 4: where the fires are counted (a shared-memory region every process
+// of the run adds to) and, if asked, logged.
 
-struct FireLog {
-  std::string path;        // absolute
-  bool temporary = false;  // ours: removed after the run
-  off_t start = 0;         // only lines appended from here on are this run's
+struct FireRecord {
+  inject_internal::SharedCounts counts;
+  std::string log;  // absolute; empty: no log
 };
 
-Step<FireLog> OpenFireLog(const RunOptions& options) {
-  // Kept if the user named it, else a temporary file.
-  FireLog log;
-  if (options.log.has_value()) {
-    log.path = *options.log;
-  } else if (std::string env_log = GetEnv("IPCFAULT_LOG"); !env_log.empty()) {
-    log.path = env_log;
-  } else if (std::string outputs = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR");
-             !outputs.empty()) {
-    log.path = absl::StrCat(outputs, "/ipcfault.log");
-  } else {
-    std::string dir = GetEnv("TMPDIR");
-    if (dir.empty()) dir = "/tmp";
-    std::string pattern = absl::StrCat(dir, "/ipcfault-log.XXXXXX");
-    int fd = mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd < 0) {
-      return Stop(absl::StrCat("cannot create a temporary log in ", dir, ": ",
-                               strerror(errno), " (use --log=FILE)"));
-    }
-    close(fd);
-    log.path = pattern;
-    log.temporary = true;
-  }
-  if (log.path[0] != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) != nullptr) {
-      log.path = absl::StrCat(cwd, "/", log.path);
-    }
-  }
-  int fd = open(log.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Stop(absl::StrCat("cannot open the log ", log.path, ": ",
+Step<FireRecord> PrepareFireRecord(const RunOptions& options, size_t rule_count) {
+  std::optional<inject_internal::SharedCounts> counts =
+      inject_internal::SharedCounts::Create(rule_count);
+  if (!counts.has_value()) {
+    return Stop(absl::StrCat("cannot create the run's fire counters: ",
                              strerror(errno)));
   }
-  struct stat st;
-  if (fstat(fd, &st) == 0) log.start = st.st_size;
-  close(fd);
-  return log;
+  // The log is for detail, and only where it is asked for: no temporary
+  // file, so nothing is left behind whatever happens to this process.
+  std::string log;
+  if (options.log.has_value()) {
+    log = *options.log;
+  } else if (std::string env_log = GetEnv("IPCFAULT_LOG"); !env_log.empty()) {
+    log = env_log;
+  } else if (std::string outputs = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR");
+             !outputs.empty()) {
+    log = absl::StrCat(outputs, "/ipcfault.log");
+  }
+  if (!log.empty() && log[0] != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) != nullptr) log = absl::StrCat(cwd, "/", log);
+  }
+  if (!log.empty()) {
+    int fd = open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Stop(absl::StrCat("cannot open the log ", log, ": ",
+                               strerror(errno)));
+    }
+    close(fd);
+  }
+  return FireRecord{*std::move(counts), std::move(log)};
 }
 
 // ---------------------------------------------------------------------------
@@ -343,7 +342,7 @@ void FixSeed(const std::vector<Rule>& rules, RunOptions& options) {
 std::vector<std::string> ProgramEnvironment(const std::string& library,
                                             const std::string& scenario,
                                             const RunOptions& options,
-                                            const std::string& log,
+                                            const FireRecord& record,
                                             const std::string& run_id) {
   std::vector<std::string> env;
   std::string preload = library;
@@ -365,7 +364,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
     }
     if (name == "IPCFAULT_SCENARIO" || name == "IPCFAULT_SCENARIO_FILE" ||
         name == "IPCFAULT_LOG" || name == "IPCFAULT_SCOPE" ||
-        name == "IPCFAULT_RUN_ID" ||
+        name == "IPCFAULT_RUN_ID" || name == inject_internal::kCountsVariable ||
         (name == "IPCFAULT_SEED" && options.seed.has_value())) {
       continue;
     }
@@ -383,7 +382,9 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
   }
   env.push_back(absl::StrCat("ASAN_OPTIONS=", asan_options));
   env.push_back(absl::StrCat("IPCFAULT_SCENARIO=", scenario));
-  env.push_back(absl::StrCat("IPCFAULT_LOG=", log));
+  // Set and empty: no log (the preload library would otherwise pick one).
+  env.push_back(absl::StrCat("IPCFAULT_LOG=", record.log));
+  env.push_back(record.counts.EnvironmentEntry(record.counts.fd()));
   env.push_back(absl::StrCat("IPCFAULT_RUN_ID=", run_id));
   env.push_back(absl::StrCat(
       "IPCFAULT_SCOPE=", options.scope == Scope::kFirst ? "first" : "all"));
@@ -409,8 +410,12 @@ struct Outcome {
 };
 
 Step<Outcome> RunProgram(const std::string& program, const RunOptions& options,
-                         const std::vector<std::string>& env) {
-  absl::StatusOr<int> status = SpawnAndWait(program, options.command, env);
+                         const std::vector<std::string>& env,
+                         const FireRecord& record) {
+  SpawnOptions spawn;
+  spawn.inherit_fds.push_back(record.counts.fd());
+  absl::StatusOr<int> status =
+      SpawnAndWait(program, options.command, env, spawn);
   if (!status.ok()) {
     return Stop(status.status().message(), ExitCodeFor(status.status()));
   }
@@ -424,18 +429,17 @@ Step<Outcome> RunProgram(const std::string& program, const RunOptions& options,
 }
 
 // ---------------------------------------------------------------------------
-// Step 8: count this run's fires in the log (and remove a temporary log).
+// Step 8: this run's fires, from the shared counters: no log to read.
 
-FireCounts CollectFires(const FireLog& log, size_t rule_count,
-                        const std::string& run_id) {
-  std::string log_text;
-  if (absl::StatusOr<std::string> all = ReadFile(log.path); all.ok()) {
-    if (static_cast<size_t>(log.start) <= all->size()) {
-      log_text = all->substr(static_cast<size_t>(log.start));
-    }
+FireCounts CollectFires(const FireRecord& record) {
+  FireCounts counts;
+  const inject_internal::SharedCounts& shared = record.counts;
+  counts.rules.resize(shared.rule_count());
+  for (size_t i = 0; i < shared.rule_count(); ++i) {
+    counts.rules[i].fired = shared.fired(i);
+    counts.rules[i].processes = shared.processes(i);
   }
-  if (log.temporary) unlink(log.path.c_str());
-  return CountFires(log_text, rule_count, run_id);
+  return counts;
 }
 
 // ---------------------------------------------------------------------------
@@ -443,7 +447,7 @@ FireCounts CollectFires(const FireLog& log, size_t rule_count,
 
 std::string Summary(const RunOptions& options, const std::vector<Rule>& rules,
                     const Outcome& outcome, const FireCounts& counts,
-                    const FireLog& log) {
+                    const FireRecord& record) {
   std::string summary = absl::StrCat("ipcfault: ", options.command[0], " ",
                                      outcome.text, "\n");
   if (rules.empty()) {
@@ -453,8 +457,8 @@ std::string Summary(const RunOptions& options, const std::vector<Rule>& rules,
     for (const Rule& rule : rules) rule_texts.push_back(FormatRule(rule));
     absl::StrAppend(&summary, FormatSummary(rule_texts, counts));
   }
-  if (!log.temporary) {
-    absl::StrAppend(&summary, "ipcfault: fire log: ", log.path, "\n");
+  if (!record.log.empty()) {
+    absl::StrAppend(&summary, "ipcfault: fire log: ", record.log, "\n");
   }
   return summary;
 }
@@ -485,22 +489,21 @@ int RunCommand(absl::Span<const std::string> args,
   if (auto* stop = std::get_if<RunStop>(&program)) return Stopped(*stop);
   Step<std::string> library = FindPreloadLibrary(context.argv0);
   if (auto* stop = std::get_if<RunStop>(&library)) return Stopped(*stop);
-  Step<FireLog> log = OpenFireLog(options);
-  if (auto* stop = std::get_if<RunStop>(&log)) return Stopped(*stop);
   const std::vector<Rule>& rule_list = std::get<0>(rules);
-  const FireLog& fire_log = std::get<0>(log);
+  Step<FireRecord> record = PrepareFireRecord(options, rule_list.size());
+  if (auto* stop = std::get_if<RunStop>(&record)) return Stopped(*stop);
+  const FireRecord& fires = std::get<0>(record);
   FixSeed(rule_list, options);
 
   const std::string run_id = NewRunId();
   std::vector<std::string> env =
       ProgramEnvironment(std::get<0>(library), FormatScenario(rule_list),
-                         options, fire_log.path, run_id);
-  Step<Outcome> outcome = RunProgram(std::get<0>(program), options, env);
-  FireCounts counts = CollectFires(fire_log, rule_list.size(), run_id);
+                         options, fires, run_id);
+  Step<Outcome> outcome = RunProgram(std::get<0>(program), options, env, fires);
   if (auto* stop = std::get_if<RunStop>(&outcome)) return Stopped(*stop);
   if (!options.quiet) {
-    std::cerr << Summary(options, rule_list, std::get<0>(outcome), counts,
-                         fire_log)
+    std::cerr << Summary(options, rule_list, std::get<0>(outcome),
+                         CollectFires(fires), fires)
               << std::flush;
   }
   return std::get<0>(outcome).exit_code;

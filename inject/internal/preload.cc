@@ -12,6 +12,9 @@
 //                           file (fire_log.h); default under Bazel:
 //                           $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else
 //                           none; set and empty: none
+//   IPCFAULT_COUNTS         set by `ipcfault run`: the run's shared fire
+//                           counters (shared_counts.h), which every fire
+//                           of this process adds to
 //   IPCFAULT_SCOPE          all (default): every descendant inherits
 //                           LD_PRELOAD and these variables, so what the
 //                           program execs gets the same faults;
@@ -32,9 +35,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +51,7 @@
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
+#include "ipcfault/inject/internal/shared_counts.h"
 #include "ipcfault/inject/scenario.h"
 
 extern "C" void IpcfaultPreloadInit();
@@ -59,9 +65,15 @@ char log_path[PATH_MAX];
 // The run this process belongs to (IPCFAULT_RUN_ID), or "".
 char run_id[65];
 
+// The run's shared counters (IPCFAULT_COUNTS, set by `ipcfault run`), if
+// this process reached them. Set once at load, before any rule is armed.
+SharedCounts* shared_counts = nullptr;
+
 // The fire hook: runs on the thread that made the call, possibly in a signal
 // handler. Async-signal-safe.
-void LogFire(const FiredFault& fault) {
+void RecordFire(const FiredFault& fault) {
+  if (shared_counts != nullptr) shared_counts->RecordFire(fault.rule_index);
+  if (log_path[0] == '\0') return;
   char line[kFireLineMax];
   size_t n = FormatFireLine(fault, line, sizeof(line), run_id);
   AppendToFile(log_path, line, n);
@@ -149,7 +161,7 @@ void StripFromEnvironment() {
   }
   for (const char* name : {"IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE",
                            "IPCFAULT_SEED", "IPCFAULT_LOG", "IPCFAULT_SCOPE",
-                           "IPCFAULT_RUN_ID"}) {
+                           "IPCFAULT_RUN_ID", kCountsVariable}) {
     unsetenv(name);
   }
 }
@@ -219,8 +231,23 @@ void Init() {
         } else {
           close(fd);
           memcpy(log_path, log.c_str(), log.size() + 1);
-          SetFireHook(&LogFire);
         }
+      }
+      if (const char* spec = getenv(kCountsVariable); spec != nullptr) {
+        std::string why;
+        std::optional<SharedCounts> counts =
+            SharedCounts::Attach(spec, rules->size(), &why);
+        if (counts.has_value()) {
+          shared_counts = new SharedCounts(*std::move(counts));
+        } else {
+          WriteStderr(absl::StrCat("ipcfault: warning: ", program_invocation_name,
+                                   " (pid ", getpid(), "): ", why,
+                                   "; its fires are not counted in the "
+                                   "summary\n"));
+        }
+      }
+      if (log_path[0] != '\0' || shared_counts != nullptr) {
+        SetFireHook(&RecordFire);
       }
       std::vector<std::string> texts;
       for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
@@ -237,7 +264,14 @@ void Init() {
   }
 
   // Last: arming above still reads the environment.
-  if (scope == "first") StripFromEnvironment();
+  if (scope == "first") {
+    // What this process execs must not inherit the run's counters either.
+    if (const char* spec = getenv(kCountsVariable); spec != nullptr) {
+      int fd = -1;
+      if (sscanf(spec, "%d:", &fd) == 1 && fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    StripFromEnvironment();
+  }
 }
 
 }  // namespace
