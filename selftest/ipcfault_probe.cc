@@ -22,6 +22,8 @@
 //   ipcfault_probe wait-term      prints "ready", exits 7 on SIGTERM
 //   ipcfault_probe count-ints     prints "ready pgid=G", "INT" per SIGINT;
 //                                 on SIGTERM prints "ints N", exits 0
+//   ipcfault_probe spawn-proc-environ PROG ARG...  as spawn, with the
+//                                 environment read from /proc/self/environ
 //   ipcfault_probe closes N       N calls of close(-1)
 //   ipcfault_probe connect-then-wait N  N connects, then as wait-term
 //   ipcfault_probe setuid UID CMD...  setgid+setuid to UID, then CMD
@@ -219,6 +221,36 @@ int Closes(long n) {
   return 0;
 }
 
+// fork + execve PROG with the environment read back from /proc/self/environ
+// (the strings the process started with, as a program that copied them
+// early would have them), waits; exits as it did.
+int SpawnWithProcEnviron(char** argv) {
+  std::string raw;
+  FILE* f = fopen("/proc/self/environ", "re");
+  if (f == nullptr) Die("/proc/self/environ");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) raw.append(buf, n);
+  fclose(f);
+  std::vector<std::string> vars;
+  for (size_t start = 0; start < raw.size();) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    if (end > start) vars.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  std::vector<char*> env;
+  for (std::string& v : vars) env.push_back(v.data());
+  env.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) Die("fork");
+  if (pid == 0) {
+    execve(argv[0], argv, env.data());
+    Die(argv[0]);
+  }
+  return WaitChild(pid);
+}
+
 int RoundTrips(long n) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) Die("socketpair");
@@ -245,7 +277,8 @@ int Usage() {
   fprintf(stderr, "usage: ipcfault_probe connect N | connect-then-fork N M | fork CMD... | cd DIR CMD... | spawn PROG ARG... | "
                   "hammer P N | env | exit N | signal SIG | touch PATH | cat | "
                   "wait-term | round-trips N | count-ints | closes N | "
-                  "connect-then-wait N | setuid UID CMD...\n");
+                  "connect-then-wait N | setuid UID CMD... | "
+                  "spawn-proc-environ PROG ARG...\n");
   return 100;
 }
 
@@ -306,6 +339,7 @@ int Main(int argc, char** argv) {
   }
   if (cmd == "wait-term" && argc == 2) return WaitTerm();
   if (cmd == "count-ints" && argc == 2) return CountInts();
+  if (cmd == "spawn-proc-environ" && argc >= 3) return SpawnWithProcEnviron(argv + 2);
   if (cmd == "closes" && argc == 3) return Closes(atol(argv[2]));
   if (cmd == "connect-then-wait" && argc == 3) {
     Connects(atoi(argv[2]), false);

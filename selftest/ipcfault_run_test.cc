@@ -673,6 +673,24 @@ TEST_F(IpcfaultTest, ScopeFirstSparesWhatTheProgramExecs) {
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok")) << r;
 }
 
+// Issue 14: --scope=first holds for a program that execs with a copy of the
+// environment it started with (here read back from /proc/self/environ,
+// which shows the strings the kernel gave it), not with environ.
+TEST_F(IpcfaultTest, ScopeFirstHoldsForAProgramsOwnCopyOfItsEnvironment) {
+  Result r = RunIpcfault({"run", "--scope=first", "-e",
+                          "connect:error=ECONNREFUSED:when=1", "--", Probe(),
+                          "spawn-proc-environ", Probe(), "connect", "1"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ok")) << r;
+  r = RunIpcfault({"run", "--scope=first", "-e", "connect:error=EPERM", "--",
+                   Probe(), "spawn-proc-environ", Probe(), "env"},
+                  {"LD_PRELOAD"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("LD_PRELOAD unset\n")) << r;
+  EXPECT_THAT(r.out, HasSubstr("IPCFAULT_SCENARIO unset\n")) << r;
+  EXPECT_THAT(r.out, HasSubstr("IPCFAULT_SCOPE unset\n")) << r;
+}
+
 TEST_F(IpcfaultTest, ForkedChildKeepsRulesAndCounts) {
   // when=2: the parent's connect is the rule's first matching call; the
   // child forked after it counts on from there, so its connect is the second.

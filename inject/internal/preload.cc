@@ -137,16 +137,72 @@ absl::string_view Basename(absl::string_view path) {
   return slash == absl::string_view::npos ? path : path.substr(slash + 1);
 }
 
+constexpr const char* kOwnVariables[] = {
+    "IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE", "IPCFAULT_SEED",
+    "IPCFAULT_LOG",      "IPCFAULT_SCOPE",         "IPCFAULT_RUN_ID",
+    kCountsVariable};
+
+// The name this library was loaded under ("libipcfault_preload.so").
+absl::string_view OwnName() {
+  Dl_info self = {};
+  if (dladdr(reinterpret_cast<void*>(&IpcfaultPreloadInit), &self) != 0 &&
+      self.dli_fname != nullptr) {
+    return Basename(self.dli_fname);
+  }
+  return "libipcfault_preload.so";
+}
+
+// The entries of the environment as the process started with it (the
+// strings the kernel put on the stack) that name this library or configure
+// it: LD_PRELOAD and the IPCFAULT_* variables.
+std::vector<char*> OriginalEntries() {
+  std::vector<char*> entries;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    absl::string_view var(*e);
+    absl::string_view name = var.substr(0, var.find('='));
+    bool ours = name == "LD_PRELOAD";
+    for (const char* own : kOwnVariables) ours = ours || name == own;
+    if (ours && name.size() < var.size()) entries.push_back(*e);
+  }
+  return entries;
+}
+
+// IPCFAULT_SCOPE=first, for a program that keeps its own copy of the
+// environment (the envp of main, an array a library copied before this
+// library's constructor ran, /proc/self/environ): overwrites, in place,
+// this library's entries in LD_PRELOAD with spaces (which the loader skips)
+// and the IPCFAULT_* strings with NULs (an empty entry names no variable),
+// so every copy that points at the original strings loses them too.
+void WipeOriginalEntries(const std::vector<char*>& entries) {
+  const absl::string_view own_name = OwnName();
+  for (char* entry : entries) {
+    size_t length = strlen(entry);
+    if (strncmp(entry, "LD_PRELOAD=", 11) != 0) {
+      memset(entry, 0, length);
+      continue;
+    }
+    // Each token of the list, separated by ':' or ' ' as ld.so reads it.
+    char* p = entry + 11;
+    char* end = entry + length;
+    while (p < end) {
+      char* token_end = p;
+      while (token_end < end && *token_end != ':' && *token_end != ' ') ++token_end;
+      if (Basename(absl::string_view(p, static_cast<size_t>(token_end - p))) ==
+          own_name) {
+        memset(p, ' ', static_cast<size_t>(token_end - p));
+      }
+      p = token_end + 1;
+    }
+    // Nothing else was preloaded: no LD_PRELOAD at all.
+    if (strspn(entry + 11, ": ") == length - 11) memset(entry, 0, length);
+  }
+}
+
 // IPCFAULT_SCOPE=first: what this process execs must not load the library
 // or see the scenario. Drops this library's entries from LD_PRELOAD (by file
 // name, however the path was spelled) and the IPCFAULT_* variables.
 void StripFromEnvironment() {
-  Dl_info self = {};
-  absl::string_view own_name = "libipcfault_preload.so";
-  if (dladdr(reinterpret_cast<void*>(&IpcfaultPreloadInit), &self) != 0 &&
-      self.dli_fname != nullptr) {
-    own_name = Basename(self.dli_fname);
-  }
+  const absl::string_view own_name = OwnName();
   std::string preload = GetEnv("LD_PRELOAD");
   std::vector<absl::string_view> kept;
   // ld.so separates LD_PRELOAD entries by colons or spaces.
@@ -159,14 +215,12 @@ void StripFromEnvironment() {
   } else {
     setenv("LD_PRELOAD", absl::StrJoin(kept, ":").c_str(), 1);
   }
-  for (const char* name : {"IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE",
-                           "IPCFAULT_SEED", "IPCFAULT_LOG", "IPCFAULT_SCOPE",
-                           "IPCFAULT_RUN_ID", kCountsVariable}) {
-    unsetenv(name);
-  }
+  for (const char* name : kOwnVariables) unsetenv(name);
 }
 
 void Init() {
+  // Before anything here changes the environment.
+  const std::vector<char*> original_entries = OriginalEntries();
   const char* text_env = getenv("IPCFAULT_SCENARIO");
   const char* file_env = getenv("IPCFAULT_SCENARIO_FILE");
   std::string scope = GetEnv("IPCFAULT_SCOPE");
@@ -271,6 +325,7 @@ void Init() {
       if (sscanf(spec, "%d:", &fd) == 1 && fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     StripFromEnvironment();
+    WipeOriginalEntries(original_entries);
   }
 }
 
