@@ -160,15 +160,16 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
     return absl::ErrnoToStatus(errno, absl::StrCat("--control=", path));
   }
 
-  // The region: a memfd the program inherits (no close-on-exec), moved to a
-  // high fd number so that the program's own fds are numbered as without
-  // ipcfault.
-  int memfd = static_cast<int>(syscall(SYS_memfd_create, "ipcfault-control", 0));
+  // The region: a memfd the program inherits (the spawner clears its
+  // close-on-exec), moved to a high fd number so that the program's own fds
+  // are numbered as without ipcfault.
+  int memfd = static_cast<int>(syscall(SYS_memfd_create, "ipcfault-control", MFD_CLOEXEC));
   if (memfd < 0) return absl::ErrnoToStatus(errno, "memfd_create");
   struct rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 64) {
-    int high = fcntl(memfd, F_DUPFD, static_cast<int>(std::min<rlim_t>(limit.rlim_cur - 1, 1023)));
-    if (high < 0) high = fcntl(memfd, F_DUPFD, 64);
+    int high = fcntl(memfd, F_DUPFD_CLOEXEC,
+                     static_cast<int>(std::min<rlim_t>(limit.rlim_cur - 1, 1023)));
+    if (high < 0) high = fcntl(memfd, F_DUPFD_CLOEXEC, 64);
     if (high >= 0) {
       close(memfd);
       memfd = high;
@@ -389,12 +390,11 @@ std::string ControlServer::ListReply() const {
   return reply;
 }
 
-std::string ControlServer::LogReply() const {
-  std::string reply = "ok\n";
-  if (options_.log.empty()) return reply;
-  int fd = open(options_.log.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return reply;  // nothing fired yet
+std::string ControlServer::LogText() const {
   std::string text;
+  if (options_.log.empty()) return text;
+  int fd = open(options_.log.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;  // nothing fired yet
   char buf[65536];
   off_t offset = static_cast<off_t>(options_.log_start);
   for (;;) {
@@ -405,6 +405,16 @@ std::string ControlServer::LogReply() const {
     offset += n;
   }
   close(fd);
+  return text;
+}
+
+std::string ControlServer::LogReply() const {
+  if (options_.log.empty()) {
+    return Error("not_found",
+                 "this run keeps no fire log (start it with --log=FILE, or under Bazel)");
+  }
+  std::string reply = "ok\n";
+  const std::string text = LogText();
   const std::string tag = absl::StrCat("\"run\":\"", options_.run_id, "\"");
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     if (options_.run_id.empty() || absl::StrContains(line, tag)) {
@@ -550,9 +560,9 @@ void ControlServer::Serve() {
   }
 }
 
-std::string ControlServer::Summary(absl::string_view log_text) {
+std::string ControlServer::Summary() {
   Stop();
-  FireCounts counts = CountFires(log_text, next_id_, options_.run_id);
+  FireCounts counts = CountFires(LogText(), next_id_, options_.run_id);
   std::string out;
   if (next_id_ == 1) return "ipcfault: no rules were armed\n";
   for (uint32_t id = 1; id < next_id_; ++id) {

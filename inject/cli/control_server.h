@@ -11,7 +11,7 @@
 //   env.push_back((*control)->EnvironmentEntry());
 //   (*control)->Start();                       // serves on its own thread
 //   ... SpawnAndWait(...) ...
-//   std::string summary = (*control)->Summary(log_text);
+//   std::string summary = (*control)->Summary();
 //   control->reset();                          // stops, removes PATH
 //
 // The socket is created fresh (a PATH that exists is an error, never
@@ -43,7 +43,7 @@ namespace ipcfault::cli {
 struct ControlOptions {
   std::string path;                // the socket to create
   std::string run_id;              // IPCFAULT_RUN_ID of the run (for `log`)
-  std::string log;                 // the fire log's path ("" none)
+  std::string log;                 // the fire log's absolute path ("" none)
   uint64_t log_start = 0;          // where this run's lines begin in it
   std::optional<uint64_t> seed;    // the run's seed for p= rules without seed=
 };
@@ -70,8 +70,13 @@ class ControlServer {
   // After the program has exited: one line per rule of the run, as
   // `ipcfault run` prints them ("ipcfault: rule 1 TEXT: fired 3 times (1
   // process)"): the fires counted in the region (exact), the processes
-  // from this run's lines of the fire log, `log_text`. Stops serving first.
-  std::string Summary(absl::string_view log_text);
+  // from this run's lines of the fire log, if it keeps one. Stops serving
+  // first.
+  std::string Summary();
+
+  // The region's descriptor (close-on-exec: the spawner makes the
+  // program's copy inheritable).
+  int region_fd() const { return region_fd_; }
 
   // Stops serving (the socket stays until destruction). Idempotent.
   void Stop();
@@ -88,6 +93,7 @@ class ControlServer {
   std::string DisarmRequest(absl::string_view args);
   std::string ListReply() const;
   std::string LogReply() const;
+  std::string LogText() const;  // this run's part of the fire log
   void PublishLocked();
   std::optional<uint64_t> RunSeed();
 

@@ -1,5 +1,3 @@
-#include "ipcfault/inject/cli/ctl_command.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -22,6 +20,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "ipcfault/inject/cli/cli_util.h"
+#include "ipcfault/inject/cli/commands.h"
 #include "ipcfault/inject/controller.h"
 
 namespace ipcfault::cli {
@@ -60,13 +60,11 @@ Examples:
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
+// 1: the run refused the command, or wait timed out.
+constexpr int kExitFailed = kExitInvalid;
 
 int Usage(absl::string_view message) {
-  std::cerr << "ipcfault ctl: " << message << "\n"
-            << "Try 'ipcfault ctl --help' for more information.\n";
+  PrintUsageError("ctl", message);
   return kExitUsage;
 }
 
@@ -269,8 +267,8 @@ int Log(Controller& control, absl::Span<const std::string> args) {
 
 }  // namespace
 
-int CtlCommand(absl::Span<const std::string> args) {
-  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+int CtlCommand(absl::Span<const std::string> args, const CommandContext&) {
+  if (!args.empty() && IsHelp(args[0])) {
     std::cout << kCtlHelp;
     return kExitOk;
   }
