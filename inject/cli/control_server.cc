@@ -182,7 +182,8 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
   void* mapped =
       mmap(nullptr, sizeof(ControlRegion), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
   if (mapped == MAP_FAILED) return absl::ErrnoToStatus(errno, "mmap(control region)");
-  server->region_ = new (mapped) ControlRegion();
+  // A new memfd reads as zeros: every atomic is 0, every slot empty.
+  server->region_ = static_cast<ControlRegion*>(mapped);
   inject_internal::InitControlRegion(*server->region_);
 
   if (pipe2(server->wake_, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");

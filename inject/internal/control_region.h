@@ -55,8 +55,9 @@ namespace ipcfault::inject_internal {
 
 inline constexpr uint64_t kControlMagic = 0x6c72746374666370;  // "pcftctrl"
 inline constexpr uint32_t kControlVersion = 1;
-// Rules a run can arm in all (ids are not reused).
-inline constexpr uint32_t kControlMaxRules = 1024;
+// Rules a run can arm in all (ids are not reused). The region is a sparse
+// memfd: only the slots used take memory.
+inline constexpr uint32_t kControlMaxRules = 16384;
 // Rules armed at once.
 inline constexpr uint32_t kControlMaxArmed = 64;
 // The longest canonical rule text kept (with its NUL).
@@ -123,7 +124,9 @@ struct ArmedIds {
   uint32_t ids[kControlMaxArmed];
 };
 
-// Fills a freshly mapped (zeroed) region's header.
+// Fills a freshly mapped region's header. The rest must be zero bytes (as a
+// new memfd is), which is what every field starts as: the constructor is not
+// run, so that the pages of unused slots are never touched.
 inline void InitControlRegion(ControlRegion& region) {
   region.magic = kControlMagic;
   region.version = kControlVersion;
