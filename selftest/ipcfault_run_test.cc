@@ -393,6 +393,40 @@ TEST_F(IpcfaultTest, RootRunsAProgramWithFileCapabilitiesWithFaults) {
   EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok")) << r;
 }
 
+// Issue 14: a descendant that execs a program the preload library cannot
+// enter is named once in the run's output.
+TEST_F(IpcfaultTest, ExecOfAStaticGrandchildIsNamed) {
+  std::string program = Runfile("selftest/static_probe");
+  std::string marker = Path("marker");
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", Probe(),
+                          "spawn", program, marker});
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_TRUE(Exists(marker)) << "it ran";
+  EXPECT_THAT(r.err, HasSubstr("1 program exec'd during the run cannot load the "
+                               "preload library and ran without faults; the "
+                               "first: " + program + " (statically linked)"))
+      << r;
+  // -q too: faults went missing.
+  r = RunIpcfault({"run", "-q", "-e", "connect:error=ECONNREFUSED", "--", Probe(),
+                   "spawn", program, marker});
+  EXPECT_THAT(r.err, HasSubstr("(statically linked)")) << r;
+  // A dynamic grandchild draws no such note.
+  r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", Probe(), "spawn",
+                   Probe(), "exit", "0"});
+  EXPECT_THAT(r.err, Not(HasSubstr("cannot load the preload library"))) << r;
+}
+
+TEST_F(IpcfaultTest, PreloadedByHandSaysItOnStderr) {
+  std::string program = Runfile("selftest/static_probe");
+  std::string marker = Path("marker");
+  Result r = RunProgram({Probe(), "spawn", program, marker},
+                        PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM"}));
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("ipcfault: warning: " + program +
+                               " (statically linked) runs without faults"))
+      << r;
+}
+
 TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // Under --config=asan/tsan the preload library is sanitizer-built and
