@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -369,6 +371,60 @@ TEST_F(IpcfaultTest, StaticallyLinkedProgramIsRefused) {
   r = RunProgram({program, marker});
   EXPECT_EQ(r.exit_code(), 0) << r;
   EXPECT_TRUE(Exists(marker));
+}
+
+// Issue 14: refused exactly where the loader would ignore LD_PRELOAD. Root
+// running a program with file capabilities is not in secure-execution
+// mode: the faults reach it.
+TEST_F(IpcfaultTest, RootRunsAProgramWithFileCapabilitiesWithFaults) {
+  if (getuid() != 0) GTEST_SKIP() << "root's case; a user's is unit-tested";
+  std::string copy = Path("probe_with_caps");
+  Result cp = RunProgram({"/bin/cp", Probe(), copy});
+  ASSERT_EQ(cp.exit_code(), 0) << cp;
+  vfs_cap_data caps = {};
+  caps.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE;
+  caps.data[0].permitted = 1u << CAP_NET_BIND_SERVICE;
+  if (setxattr(copy.c_str(), "security.capability", &caps, XATTR_CAPS_SZ_2, 0) != 0) {
+    GTEST_SKIP() << "cannot set file capabilities here: " << strerror(errno);
+  }
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED:when=1", "--", copy,
+                          "connect", "2"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(Outcomes(r.out), ElementsAre("ECONNREFUSED", "ok")) << r;
+}
+
+// Issue 14: a descendant that execs a program the preload library cannot
+// enter is named once in the run's output.
+TEST_F(IpcfaultTest, ExecOfAStaticGrandchildIsNamed) {
+  std::string program = Runfile("selftest/static_probe");
+  std::string marker = Path("marker");
+  Result r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", Probe(),
+                          "spawn", program, marker});
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_TRUE(Exists(marker)) << "it ran";
+  EXPECT_THAT(r.err, HasSubstr("1 program exec'd during the run cannot load the "
+                               "preload library and ran without faults; the "
+                               "first: " + program + " (statically linked)"))
+      << r;
+  // -q too: faults went missing.
+  r = RunIpcfault({"run", "-q", "-e", "connect:error=ECONNREFUSED", "--", Probe(),
+                   "spawn", program, marker});
+  EXPECT_THAT(r.err, HasSubstr("(statically linked)")) << r;
+  // A dynamic grandchild draws no such note.
+  r = RunIpcfault({"run", "-e", "connect:error=ECONNREFUSED", "--", Probe(), "spawn",
+                   Probe(), "exit", "0"});
+  EXPECT_THAT(r.err, Not(HasSubstr("cannot load the preload library"))) << r;
+}
+
+TEST_F(IpcfaultTest, PreloadedByHandSaysItOnStderr) {
+  std::string program = Runfile("selftest/static_probe");
+  std::string marker = Path("marker");
+  Result r = RunProgram({Probe(), "spawn", program, marker},
+                        PreloadEnv({"IPCFAULT_SCENARIO=connect:error=EPERM"}));
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("ipcfault: warning: " + program +
+                               " (statically linked) runs without faults"))
+      << r;
 }
 
 TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {

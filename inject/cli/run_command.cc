@@ -497,6 +497,18 @@ Step<std::unique_ptr<ControlServer>> StartControl(const RunOptions& options,
   return *std::move(control);
 }
 
+// A process of the run exec'd a program the preload library cannot enter
+// (the exec wrappers of preload_exec.cc noted it): it ran without faults.
+std::string UnreachableExecNote(const inject_internal::SharedCounts& counts) {
+  uint64_t n = counts.unreachable_execs();
+  if (n == 0) return "";
+  return absl::StrCat(
+      "ipcfault: warning: ", n, n == 1 ? " program" : " programs",
+      " exec'd during the run cannot load the preload library and ran "
+      "without faults; the first: ",
+      counts.first_unreachable_exec(), "\n");
+}
+
 int Stopped(const RunStop& stop) {
   std::cerr << stop.message << std::flush;
   return stop.exit_code;
@@ -543,6 +555,8 @@ int RunCommand(absl::Span<const std::string> args,
   Step<Outcome> outcome =
       RunProgram(std::get<0>(program), options, env, fires, controlled);
   if (auto* stop = std::get_if<RunStop>(&outcome)) return Stopped(*stop);
+  // Said even with -q: some of the run went without faults.
+  std::cerr << UnreachableExecNote(fires.counts) << std::flush;
   if (!options.quiet) {
     std::cerr << Summary(options, rule_list, std::get<0>(outcome),
                          CollectFires(fires), fires, controlled)

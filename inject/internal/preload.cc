@@ -37,6 +37,8 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -73,6 +75,10 @@ char run_id[65];
 // The run's shared counters (IPCFAULT_COUNTS, set by `ipcfault run`), if
 // this process reached them. Set once at load, before any rule is armed.
 SharedCounts* shared_counts = nullptr;
+
+// The file name this library was loaded under (LD_PRELOAD entries name it),
+// set at load.
+char own_file_name[NAME_MAX + 1];
 
 // The fire hook: runs on the thread that made the call, possibly in a signal
 // handler. Async-signal-safe.
@@ -224,6 +230,12 @@ void StripFromEnvironment() {
 }
 
 void Init() {
+  {
+    absl::string_view name = OwnName();
+    size_t n = std::min(name.size(), sizeof(own_file_name) - 1);
+    memcpy(own_file_name, name.data(), n);
+    own_file_name[n] = '\0';
+  }
   // Before anything here changes the environment.
   const std::vector<char*> original_entries = OriginalEntries();
   const char* text_env = getenv("IPCFAULT_SCENARIO");
@@ -342,6 +354,30 @@ void Init() {
 }
 
 }  // namespace
+
+const char* PreloadFileName() { return own_file_name; }
+
+// Called by the exec wrappers (preload_exec.cc) before a program that the
+// library cannot enter is exec'd with it in LD_PRELOAD. Async-signal-safe.
+void NoteUnreachableExec(const char* path, const char* why) {
+  if (shared_counts != nullptr) {
+    shared_counts->RecordUnreachableExec(path, why);
+    return;
+  }
+  // Preloaded by hand: say it here, once per process.
+  static std::atomic<bool> said{false};
+  if (said.exchange(true)) return;
+  char line[PATH_MAX + 256];
+  size_t n = 0;
+  for (const char* part : {"ipcfault: warning: ", path, " (", why,
+                           ") runs without faults: the preload library cannot "
+                           "enter it\n"}) {
+    for (; *part != '\0' && n + 1 < sizeof(line); ++part) line[n++] = *part;
+  }
+  ssize_t ignored = write(STDERR_FILENO, line, n);
+  (void)ignored;
+}
+
 }  // namespace ipcfault::inject_internal
 
 // Runs when the dynamic loader initialises the library: after libc and the
