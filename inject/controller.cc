@@ -86,6 +86,7 @@ absl::Status ServerError(absl::string_view rest) {
   if (kind == "permission") return absl::PermissionDeniedError(message);
   if (kind == "exhausted") return absl::ResourceExhaustedError(message);
   if (kind == "timeout") return absl::DeadlineExceededError(message);
+  if (kind == "ended") return absl::UnavailableError(message);
   return absl::InternalError(absl::StrCat(kind, " ", message));
 }
 

@@ -285,6 +285,39 @@ TEST_F(ControlTest, WhenCountsFromArming) {
   EXPECT_EQ(result.exit_code(), 0) << result;
 }
 
+// Disarming never waits for a call that is being decided or applied (gofail
+// issue 64: a sleeping failpoint blocked its own deactivation): the accept
+// sleeping in delay_enter= holds nothing the disarm needs.
+TEST_F(ControlTest, DisarmDoesNotWaitForASleepingCall) {
+  const int port = Start({EchoServer(), "--port=0"});
+  ASSERT_GT(port, 0);
+  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids,
+                       control.Arm("accept:delay_enter=600s:when=1"));
+  Socket client(ConnectTo(port));
+  ASSERT_GE(client.get(), 0);
+  ASSERT_EQ(write(client.get(), "x", 1), 1);
+  // The fire is counted before the sleep starts.
+  ASSERT_OK_AND_ASSIGN(uint64_t fired, control.Wait(ids[0], 1, absl::Seconds(60)));
+  EXPECT_EQ(fired, 1u);
+  ASSERT_THAT(control.Disarm(ids), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::vector<ControlledRule> rules, control.List());
+  EXPECT_FALSE(rules[0].armed);
+  // The accept is still asleep: the client has not been served.
+  char byte;
+  EXPECT_EQ(recv(client.get(), &byte, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  // Rather than wait out the 600 s: SIGKILL the run, which takes the server
+  // with it (PR_SET_PDEATHSIG). A killed run cannot remove its socket.
+  kill(run_->pid(), SIGKILL);
+  Result result = run_->Finish();
+  run_.reset();
+  EXPECT_EQ(result.exit_code(), 128 + SIGKILL);
+  EXPECT_EQ(ReadN(client.get(), 1), "");  // the server is gone: EOF
+  EXPECT_TRUE(Exists(socket_path_));
+  unlink(socket_path_.c_str());
+}
+
 // Rules given to `run` are armed first, as rules 1..n, and can be disarmed.
 TEST_F(ControlTest, InitialRulesAreControlled) {
   const int port = Start({EchoServer(), "--port=0"}, {"-e", "read:short=1"});

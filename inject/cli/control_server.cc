@@ -556,7 +556,11 @@ void ControlServer::Serve() {
     }
   }
   for (const auto& wait : waits) {
-    SendAll(wait->fd, Error("ended", "the run ended"));
+    SendAll(wait->fd,
+            Error("ended", absl::StrCat("the run ended; rule ", wait->id, " fired ",
+                                        region_->counters[wait->id - 1].fired.load(
+                                            std::memory_order_acquire),
+                                        " of ", wait->fired, " times")));
     close(wait->fd);
   }
 }
