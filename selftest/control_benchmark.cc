@@ -18,7 +18,7 @@
 //                                      the round trips do not make) as fast
 //                                      as the socket answers; counter
 //                                      publications: how many per run
-//                           churn_read the same with read:error=EIO:fd=pipe
+//                           churn_read the same with read:error=EIO:fd=file
 //                                      (names the round trips' read, so each
 //                                      read asks the engine while armed)
 //
@@ -201,7 +201,7 @@ void BM_RoundTrip(benchmark::State& state) {
       absl::StatusOr<ipcfault::Controller> control = ipcfault::Controller::Connect(path);
       if (!control.ok()) std::abort();
       churn = std::thread([&, control = *std::move(control)]() mutable {
-        const char* rule = mode == kChurn ? "accept:error=EMFILE" : "read:error=EIO:fd=pipe";
+        const char* rule = mode == kChurn ? "accept:error=EMFILE" : "read:error=EIO:fd=file";
         while (!stop.load()) {
           absl::StatusOr<std::vector<uint32_t>> ids = control.Arm(rule);
           if (!ids.ok()) break;
