@@ -697,7 +697,11 @@ function(_ipcf_cc_library id)
       # --whole-archive.
       set(archive "${target}.archive")
       add_library(${target} INTERFACE)
-      target_link_libraries(${target} INTERFACE "$<LINK_LIBRARY:WHOLE_ARCHIVE,${archive}>")
+      # (install(EXPORT) does not rename a target inside $<LINK_LIBRARY>:
+      # name the installed one.)
+      target_link_libraries(${target} INTERFACE
+        "$<BUILD_INTERFACE:$<LINK_LIBRARY:WHOLE_ARCHIVE,${archive}>>"
+        "$<INSTALL_INTERFACE:$<LINK_LIBRARY:WHOLE_ARCHIVE,ipcfault::${name}_archive>>")
       set_target_properties(${target} PROPERTIES EXPORT_NAME "${name}")
     endif()
     add_library(${archive} STATIC ${files})
