@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# The CMake build, as a team without Bazel uses it: configures ipcfault with
-# CMake (which reads every BUILD.bazel file: a target or source it cannot
-# build fails here), builds what `cmake --install` installs (Release, -j2),
-# installs it into a temporary prefix, then builds and tests
-# examples/downstream_cmake against that prefix with find_package(ipcfault),
-# and builds a program with `pkg-config --cflags --libs ipcfault` that arms
-# a rule. The toolkit's own tests under CMake (ctest) are not run here: they
-# are the same tests `bazel test` runs.
+# The CMake build, as a team without Bazel uses it. Configures ipcfault with
+# CMake, which reads every BUILD.bazel file (a target or source it cannot
+# build fails here, and the Bazel-only targets it reports must be the ones
+# the README names); builds the libraries `cmake --install` installs
+# (Release, -j2) and installs them into a temporary prefix; then builds and
+# tests examples/downstream_cmake against that prefix with
+# find_package(ipcfault), and a program with `pkg-config --cflags --libs
+# ipcfault` that arms a rule.
+#
+# To keep `bazel test //...` short, the command and the preload library are
+# not compiled again here: Bazel's (this test's data) are put where
+# `cmake --install` puts them, <prefix>/bin and <prefix>/lib/ipcfault, and
+# must work from there, outside any runfiles, from another directory. The
+# whole CMake build and its ctest are the README's commands, run by hand.
+#
+#   cmake_test.sh IPCFAULT PRELOAD_LIBRARY
 set -euo pipefail
 
+ipcfault_bin=$(readlink -f "$1")
+preload_lib=$(readlink -f "$2")
 # The real source tree behind the runfiles (as downstream_test does).
 src=$(dirname "$(readlink -f "${TEST_SRCDIR}/${TEST_WORKSPACE}/WORKSPACE")")
 tmp="${TEST_TMPDIR}/cmake"
@@ -32,32 +42,53 @@ step() {
 }
 
 step configure cmake -S "$src" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release
-step build cmake --build "$tmp/build" --target ipcfault_installed -j2
+
+# The README names every Bazel-only target.
+bazel_only=$(sed -n 's/^-- ipcfault: Bazel-only targets: //p' "$log")
+readme=$(sed -n '/^## With CMake/,/^## /p' "$src/README.md" | tr '\n' ' ')
+for target in $bazel_only; do
+  [[ "$readme" == *"\`${target}\`"* ]] || {
+    echo "cmake_test: ${target} is Bazel-only (tagged no-cmake, fuzz or manual);" \
+      "say so in the README's 'With CMake' section" >&2
+    exit 1
+  }
+done
+
+step build cmake --build "$tmp/build" --target ipcfault_libraries -j2
 step install cmake --install "$tmp/build" --prefix "$prefix"
+mkdir -p "$prefix/bin" "$prefix/lib/ipcfault"
+cp "$ipcfault_bin" "$prefix/bin/ipcfault"
+cp "$preload_lib" "$prefix/lib/ipcfault/libipcfault_preload.so"
 
 # The installed layout.
-for f in bin/ipcfault lib/ipcfault/libipcfault_preload.so \
-         lib/cmake/ipcfault/ipcfaultConfig.cmake lib/pkgconfig/ipcfault.pc \
+for f in lib/cmake/ipcfault/ipcfaultConfig.cmake lib/pkgconfig/ipcfault.pc \
+         lib/libipcfault_faults.a lib/libipcfault_interpose.a \
          include/ipcfault/inject/faults.h include/ipcfault/fixtures/gtest.h \
-         include/ipcfault/inject/mock_sys.h; do
+         include/ipcfault/inject/mock_sys.h include/ipcfault/testing/status_matchers.h; do
   [[ -e "$prefix/$f" ]] || { echo "cmake_test: $prefix/$f was not installed" >&2; exit 1; }
 done
-"$prefix/bin/ipcfault" --help >"$tmp/help" 2>&1 || true
-grep -q "ipcfault run" "$tmp/help" || {
-  cat "$tmp/help"
-  echo "cmake_test: the installed ipcfault --help does not describe 'ipcfault run'" >&2
+
+# Outside Bazel's runfiles and from elsewhere, the command finds its preload
+# library in ../lib/ipcfault/: bash's connect() to /dev/tcp fails as armed.
+out=$(cd / && env -u TEST_SRCDIR -u RUNFILES_DIR -u IPCFAULT_PRELOAD_LIBRARY \
+  "$prefix/bin/ipcfault" run -e inject=connect:error=ENETUNREACH:when=1 -- \
+  bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1) || true
+grep -q "Network is unreachable" <<<"$out" && grep -q "fired 1 time" <<<"$out" || {
+  echo "$out"
+  echo "cmake_test: the installed ipcfault did not inject into bash's connect" >&2
   exit 1
 }
 
 # The downstream project, against the installed package only.
 cp -r "$src/examples/downstream_cmake" "$tmp/downstream"
 cd "$tmp/downstream"
-step "downstream configure" cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix"
+step "downstream configure" env -u TEST_SRCDIR -u RUNFILES_DIR \
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix"
 step "downstream build" cmake --build build -j2
-step "downstream ctest" ctest --test-dir build --output-on-failure
+step "downstream ctest" env -u TEST_SRCDIR -u RUNFILES_DIR \
+  ctest --test-dir build --output-on-failure
 # Each of the project's tests ran and passed.
-for t in linecheck_test package_test ipcfault_run; do
+for t in linecheck_test ipcfault_run; do
   grep -Eq "Test +#[0-9]+: ${t} \.+ +Passed" "$log" || {
     tail -n 40 "$log"
     echo "cmake_test: the downstream test ${t} did not run and pass" >&2

@@ -5,11 +5,15 @@
 #include "linecheck.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ipcfault/fixtures/echo_server.h"
 #include "ipcfault/fixtures/gtest.h"
 #include "ipcfault/inject/faults.h"
+#include "ipcfault/inject/mock_sys.h"
 
 namespace {
 
@@ -54,6 +58,25 @@ TEST_F(LinecheckTest, ReportsAResetFromTheServer) {
                        ipcfault::Arm("read:error=ECONNRESET:when=1"));
   EXPECT_THAT(linecheck::Exchange(server().port(), "hello"),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("read(127.0.0.1:")));
+}
+
+// The package's other libraries, as a CMake project links them.
+TEST(PackageTest, EchoServerStartsWithoutAFixture) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ipcfault::EchoServer> server,
+                       ipcfault::EchoServer::Start());
+  ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server->port(), "bare"));
+  EXPECT_EQ(reply, "bare");
+}
+
+TEST(PackageTest, MockSysFailsWhatItIsToldToAndMakesTheRestReal) {
+  ipcfault::MockSys sys;
+  EXPECT_CALL(sys, Connect).WillOnce(ipcfault::ReturnErrno(ECONNREFUSED));
+  const int fd = sys.Socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // real
+  ASSERT_GE(fd, 0);
+  errno = 0;
+  EXPECT_EQ(sys.Connect(fd, nullptr, 0), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  close(fd);
 }
 
 }  // namespace
