@@ -69,11 +69,14 @@ for f in lib/cmake/ipcfault/ipcfaultConfig.cmake lib/pkgconfig/ipcfault.pc \
 done
 
 # Outside Bazel's runfiles and from elsewhere, the command finds its preload
-# library in ../lib/ipcfault/: bash's connect() to /dev/tcp fails as armed.
+# library in ../lib/ipcfault/: bash's connect() to /dev/tcp fails as armed
+# (for real, a loopback port with no listener refuses), and the fire is
+# logged.
 out=$(cd / && env -u TEST_SRCDIR -u RUNFILES_DIR -u IPCFAULT_PRELOAD_LIBRARY \
-  "$prefix/bin/ipcfault" run -e inject=connect:error=ENETUNREACH:when=1 -- \
-  bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1) || true
-grep -q "Network is unreachable" <<<"$out" && grep -q "fired 1 time" <<<"$out" || {
+  "$prefix/bin/ipcfault" run -e inject=connect:error=ENETUNREACH:when=1 \
+  --log "$tmp/fires.log" -- bash -c 'exec 7<>/dev/tcp/127.0.0.1/9' 2>&1) || true
+grep -q "connect: Network is unreachable" <<<"$out" &&
+  grep -q '"call":"connect".*"errno":"ENETUNREACH"' "$tmp/fires.log" || {
   echo "$out"
   echo "cmake_test: the installed ipcfault did not inject into bash's connect" >&2
   exit 1
