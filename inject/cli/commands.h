@@ -49,6 +49,11 @@ int CheckCommand(absl::Span<const std::string> args, const CommandContext& conte
 extern const char kCallsHelp[];
 int CallsCommand(absl::Span<const std::string> args, const CommandContext& context);
 
+// ipcfault ctl: change the rules of a run started with --control, while it
+// runs (ctl_command.cc).
+extern const char kCtlHelp[];
+int CtlCommand(absl::Span<const std::string> args, const CommandContext& context);
+
 }  // namespace ipcfault::cli
 
 #endif  // IPCFAULT_INJECT_CLI_COMMANDS_H_

@@ -31,6 +31,8 @@ constexpr Command kCommands[] = {
      kCheckHelp, &CheckCommand},
     {"calls", "list the calls, call sets, documented errors and rule keys",
      kCallsHelp, &CallsCommand},
+    {"ctl", "change the rules of a run started with --control, while it runs",
+     kCtlHelp, &CtlCommand},
 };
 
 const Command* FindCommand(absl::string_view name) {
