@@ -8,7 +8,8 @@
 # rule and what to do):
 #   cc_library, cc_binary (linkshared too), cc_test, sh_test, sh_binary,
 #   genrule, filegroup; exports_files, package, load (ignored);
-#   attributes name srcs hdrs textual_hdrs deps data args copts linkopts defines
+#   attributes name srcs hdrs textual_hdrs deps data args copts linkopts
+#   additional_linker_inputs defines
 #   local_defines include_prefix alwayslink linkstatic testonly size tags
 #   visibility outs cmd tools toolchains executable;
 #   values: strings, lists, +, glob([...], exclude = [...]), True/False,
@@ -160,7 +161,8 @@ endfunction()
 
 # The attributes Bazel rules may carry here; others stop the configure.
 set(_IPCF_ATTRS
-    name srcs hdrs textual_hdrs deps data args copts linkopts defines local_defines
+    name srcs hdrs textual_hdrs deps data args copts linkopts
+    additional_linker_inputs defines local_defines
     include_prefix alwayslink linkstatic linkshared testonly size tags
     visibility outs cmd tools toolchains executable timeout flaky
     src suite replacements)
@@ -590,11 +592,23 @@ function(_ipcf_link_deps target id scope)
     endif()
   endforeach()
   _ipcf_attr(linkopts "${id}" linkopts)
+  # Files the link reads (a version script): relink when they change.
+  _ipcf_attr(linker_inputs "${id}" additional_linker_inputs)
+  foreach(label IN LISTS linker_inputs)
+    _ipcf_source(path gen "${pkg}" "${label}")
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${path}")
+  endforeach()
   set(link_scope ${scope})
   if(scope STREQUAL "PRIVATE")
     set(link_scope PRIVATE)
   endif()
   foreach(opt IN LISTS linkopts)
+    _ipcf_decode(opt "${opt}")
+    while(opt MATCHES "\\$\\((location|execpath|rootpath) ([^)]+)\\)")
+      set(whole "${CMAKE_MATCH_0}")
+      _ipcf_source(path gen "${pkg}" "${CMAKE_MATCH_2}")
+      string(REPLACE "${whole}" "${path}" opt "${opt}")
+    endwhile()
     if(opt STREQUAL "-lpthread" OR opt STREQUAL "-pthread")
       target_link_libraries(${target} ${link_scope} Threads::Threads)
     elseif(opt MATCHES "^-l(.+)$")

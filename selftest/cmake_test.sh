@@ -41,7 +41,8 @@ step() {
   echo "cmake_test: $name: $((SECONDS - start)) s"
 }
 
-step configure cmake -S "$src" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release
+step configure cmake -S "$src" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_INSTALL_PREFIX="$prefix"
 
 # The README names every Bazel-only target.
 bazel_only=$(sed -n 's/^-- ipcfault: Bazel-only targets: //p' "$log")
@@ -55,7 +56,7 @@ for target in $bazel_only; do
 done
 
 step build cmake --build "$tmp/build" --target ipcfault_libraries -j2
-step install cmake --install "$tmp/build" --prefix "$prefix"
+step install cmake --install "$tmp/build"
 mkdir -p "$prefix/bin" "$prefix/lib/ipcfault"
 cp "$ipcfault_bin" "$prefix/bin/ipcfault"
 cp "$preload_lib" "$prefix/lib/ipcfault/libipcfault_preload.so"
@@ -64,7 +65,8 @@ cp "$preload_lib" "$prefix/lib/ipcfault/libipcfault_preload.so"
 for f in lib/cmake/ipcfault/ipcfaultConfig.cmake lib/pkgconfig/ipcfault.pc \
          lib/libipcfault_faults.a lib/libipcfault_interpose.a \
          include/ipcfault/inject/faults.h include/ipcfault/fixtures/gtest.h \
-         include/ipcfault/inject/mock_sys.h include/ipcfault/testing/status_matchers.h; do
+         include/ipcfault/inject/mock_sys.h include/ipcfault/testing/status_matchers.h \
+         libexec/ipcfault/ipcfault_echo_server; do
   [[ -e "$prefix/$f" ]] || { echo "cmake_test: $prefix/$f was not installed" >&2; exit 1; }
 done
 

@@ -68,6 +68,16 @@ TEST(PackageTest, EchoServerStartsWithoutAFixture) {
   EXPECT_EQ(reply, "bare");
 }
 
+// A process-mode server execs the installed helper (libexec/ipcfault).
+TEST(PackageTest, ProcessModeEchoServerRunsTheInstalledHelper) {
+  ipcfault::EchoServerOptions options;
+  options.mode = ipcfault::EchoServerOptions::Mode::kProcess;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ipcfault::EchoServer> server,
+                       ipcfault::EchoServer::Start(options));
+  ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server->port(), "apart"));
+  EXPECT_EQ(reply, "apart");
+}
+
 TEST(PackageTest, MockSysFailsWhatItIsToldToAndMakesTheRestReal) {
   ipcfault::MockSys sys;
   EXPECT_CALL(sys, Connect).WillOnce(ipcfault::ReturnErrno(ECONNREFUSED));
