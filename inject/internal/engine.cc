@@ -102,7 +102,7 @@ class RuleSet {
 };
 
 // The union of the armed rules' call masks (see engine.h).
-ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
+ABSL_CONST_INIT std::atomic<uint64_t> armed_calls[kArmedCallWords] = {};
 
 namespace {
 
@@ -224,7 +224,9 @@ void PublishLocked() {
   }
   const RuleSet* fresh = next->rules.empty() ? nullptr : next.release();
   const RuleSet* old = armed_rules.exchange(fresh, std::memory_order_seq_cst);
-  armed_calls.store(calls, std::memory_order_release);
+  for (int i = 0; i < kArmedCallWords; ++i) {
+    armed_calls[i].store(static_cast<uint64_t>(calls >> (64 * i)), std::memory_order_release);
+  }
   if (old != nullptr) {
     WaitForReaders();
     delete old;
@@ -490,9 +492,8 @@ ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit
 
 Injection Decide(const CallSite& site) {
   if (BypassActive()) return Injection{};
-  const CallMask bit = MaskOf(site.call);
-  if ((armed_calls.load(std::memory_order_acquire) & bit) == 0) return Injection{};
-  return DecideArmed(site, bit);
+  if (!ArmedFor(site.call)) return Injection{};
+  return DecideArmed(site, MaskOf(site.call));
 }
 
 void SetFireHook(FireHook hook) { fire_hook.store(hook, std::memory_order_release); }

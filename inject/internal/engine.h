@@ -41,14 +41,19 @@ inline bool AnythingArmed() {
   return armed_rules.load(std::memory_order_acquire) != nullptr;
 }
 
-// The union of the armed rules' call masks (0 when nothing is armed). Stored
-// after each new snapshot is published. Defined in engine.cc.
-extern std::atomic<CallMask> armed_calls;
+// The union of the armed rules' call masks (0 when nothing is armed), as
+// 64-bit words (a 128-bit atomic would not be lock-free): word i holds calls
+// 64*i to 64*i+63. Stored after each new snapshot is published. Defined in
+// engine.cc.
+inline constexpr int kArmedCallWords = (kCallCount + 63) / 64;
+extern std::atomic<uint64_t> armed_calls[kArmedCallWords];
 
 // Whether any armed rule names `call`: one acquire load and a bit test. The
 // interposer's hot path, so that a rule on connect costs a read() nothing.
 inline bool ArmedFor(Call call) {
-  return (armed_calls.load(std::memory_order_acquire) & MaskOf(call)) != 0;
+  const int bit = static_cast<int>(call);
+  return (armed_calls[bit / 64].load(std::memory_order_acquire) &
+          (uint64_t{1} << (bit % 64))) != 0;
 }
 
 // What the interposer must do with one call. A plain value, so it outlives
