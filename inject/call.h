@@ -41,6 +41,12 @@ inline constexpr int kCallCount = 0
 __extension__ typedef unsigned __int128 CallMask;
 static_assert(kCallCount <= 128, "CallMask has one bit per Call");
 constexpr CallMask MaskOf(Call c) { return CallMask{1} << static_cast<int>(c); }
+// A CallMask as 64-bit words, for atomics: word i holds calls 64*i to
+// 64*i+63.
+inline constexpr int kCallMaskWords = (kCallCount + 63) / 64;
+constexpr uint64_t CallMaskWord(CallMask mask, int i) {
+  return static_cast<uint64_t>(mask >> (64 * i));
+}
 // How many calls `mask` holds.
 constexpr int CountOf(CallMask mask) {
   return std::popcount(static_cast<uint64_t>(mask)) +

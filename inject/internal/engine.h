@@ -42,19 +42,30 @@ inline bool AnythingArmed() {
 }
 
 // The union of the armed rules' call masks (0 when nothing is armed), as
-// 64-bit words (a 128-bit atomic would not be lock-free): word i holds calls
-// 64*i to 64*i+63. Stored after each new snapshot is published. Defined in
-// engine.cc.
-inline constexpr int kArmedCallWords = (kCallCount + 63) / 64;
-extern std::atomic<uint64_t> armed_calls[kArmedCallWords];
+// 64-bit words (CallMaskWord; a 128-bit atomic would not be lock-free).
+// Stored after each new snapshot is published. Defined in engine.cc.
+extern std::atomic<uint64_t> armed_calls[kCallMaskWords];
 
-// Whether any armed rule names `call`: one acquire load and a bit test. The
+// The words the hot path tests: armed_calls, or, in a process of
+// `ipcfault run --control`, the control region's mask (which then holds
+// every rule of the process: the preload library arms none of its own).
+extern const std::atomic<uint64_t>* armed_calls_words;
+
+// Whether any armed rule names `call`: two loads and a bit test. The
 // interposer's hot path, so that a rule on connect costs a read() nothing.
 inline bool ArmedFor(Call call) {
   const int bit = static_cast<int>(call);
-  return (armed_calls[bit / 64].load(std::memory_order_acquire) &
+  return (armed_calls_words[bit / 64].load(std::memory_order_acquire) &
           (uint64_t{1} << (bit % 64))) != 0;
 }
+
+struct ControlRegion;  // control_region.h
+
+// Makes Decide() read the rules armed in `region` (after the process's own)
+// and the hot path test its mask. Called once, by the preload library's
+// constructor, before the program starts any thread; `region` stays mapped
+// for the life of the process.
+void AttachControlRegion(const ControlRegion* region);
 
 // What the interposer must do with one call. A plain value, so it outlives
 // the snapshot it came from.
