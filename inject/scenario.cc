@@ -988,7 +988,7 @@ Needs NeedsOf(const Rule& rule) {
 std::string FormatCalls(const Rule& rule, const Needs& needs) {
   const CallMask mask = rule.calls;
   std::vector<std::string> parts;
-  if (std::popcount(mask) >= 2) {
+  if (CountOf(mask) >= 2) {
     // Smallest sets first, so %io wins over %net and all when both fit.
     for (const char* name : {"%io", "%process", "%signal", "%net", "all"}) {
       for (const CallSetInfo& set : kCallSets) {
@@ -1005,7 +1005,7 @@ std::string FormatCalls(const Rule& rule, const Needs& needs) {
     }
     if (covered == mask) return absl::StrJoin(parts, ",");
     // Sets only help if they cover most of the calls; otherwise names read better.
-    if (std::popcount(covered) * 2 < std::popcount(mask)) {
+    if (CountOf(covered) * 2 < CountOf(mask)) {
       parts.clear();
       covered = 0;
     }

@@ -99,7 +99,7 @@ struct ControlRegion {
   uint64_t magic;
   uint32_t version;
   uint32_t size;               // sizeof(ControlRegion), checked on attach
-  alignas(64) std::atomic<CallMask> armed_calls;
+  alignas(64) std::atomic<uint64_t> armed_calls[kCallMaskWords];  // CallMaskWord
   std::atomic<uint64_t> generation;
   std::atomic<uint64_t> begun;  // the publication being written
   // Ids given out so far (the hub's; readers use it to bound `list`).
@@ -150,7 +150,9 @@ inline void PublishArmed(ControlRegion& region, const uint32_t* ids, uint32_t n,
   for (uint32_t i = 0; i < n; ++i) next.ids[i].store(ids[i], std::memory_order_release);
   next.count.store(n, std::memory_order_release);
   region.generation.store(next_generation, std::memory_order_release);
-  region.armed_calls.store(mask, std::memory_order_release);
+  for (int i = 0; i < kCallMaskWords; ++i) {
+    region.armed_calls[i].store(CallMaskWord(mask, i), std::memory_order_release);
+  }
 }
 
 // Any process: copies the current armed list into `out`. Lock-free; retries

@@ -118,8 +118,8 @@ class RuleSet {
 };
 
 // The union of the armed rules' call masks (see engine.h).
-ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
-ABSL_CONST_INIT const std::atomic<CallMask>* armed_calls_word = &armed_calls;
+ABSL_CONST_INIT std::atomic<uint64_t> armed_calls[kCallMaskWords] = {};
+ABSL_CONST_INIT const std::atomic<uint64_t>* armed_calls_words = armed_calls;
 
 namespace {
 // The control region of `ipcfault run --control`, if this process is in one.
@@ -129,7 +129,7 @@ ABSL_CONST_INIT const ControlRegion* control_region = nullptr;
 
 void AttachControlRegion(const ControlRegion* region) {
   control_region = region;
-  armed_calls_word = &region->armed_calls;
+  armed_calls_words = region->armed_calls;
 }
 
 namespace {
@@ -271,7 +271,9 @@ void PublishLocked() {
   }
   const RuleSet* fresh = next->rules.empty() ? nullptr : next.release();
   const RuleSet* old = armed_rules.exchange(fresh, std::memory_order_seq_cst);
-  armed_calls.store(calls, std::memory_order_release);
+  for (int i = 0; i < kCallMaskWords; ++i) {
+    armed_calls[i].store(CallMaskWord(calls, i), std::memory_order_release);
+  }
   if (old != nullptr) {
     WaitForReaders();
     delete old;
@@ -533,7 +535,11 @@ void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, CallFacts&
 // group is 0, which no RuleGroup has.
 void DecideControlled(const ControlRegion& region, const CallSite& site, CallMask bit,
                       CallFacts& facts, Injection& result) {
-  if ((region.armed_calls.load(std::memory_order_acquire) & bit) == 0) return;
+  const int index = static_cast<int>(site.call);
+  if ((region.armed_calls[index / 64].load(std::memory_order_acquire) &
+       (uint64_t{1} << (index % 64))) == 0) {
+    return;
+  }
   ArmedIds armed_ids;
   ReadArmed(region, armed_ids);
   for (uint32_t i = 0; i < armed_ids.count; ++i) {
@@ -590,12 +596,13 @@ ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit
 
 Injection Decide(const CallSite& site) {
   if (BypassActive()) return Injection{};
-  const CallMask bit = MaskOf(site.call);
-  if (((armed_calls.load(std::memory_order_acquire) |
-        armed_calls_word->load(std::memory_order_acquire)) & bit) == 0) {
+  const int bit = static_cast<int>(site.call);
+  const uint64_t word_bit = uint64_t{1} << (bit % 64);
+  if (((armed_calls[bit / 64].load(std::memory_order_acquire) |
+        armed_calls_words[bit / 64].load(std::memory_order_acquire)) & word_bit) == 0) {
     return Injection{};
   }
-  return DecideArmed(site, bit);
+  return DecideArmed(site, MaskOf(site.call));
 }
 
 void SetFireHook(FireHook hook) { fire_hook.store(hook, std::memory_order_release); }

@@ -41,19 +41,22 @@ inline bool AnythingArmed() {
   return armed_rules.load(std::memory_order_acquire) != nullptr;
 }
 
-// The union of the armed rules' call masks (0 when nothing is armed). Stored
-// after each new snapshot is published. Defined in engine.cc.
-extern std::atomic<CallMask> armed_calls;
+// The union of the armed rules' call masks (0 when nothing is armed), as
+// 64-bit words (CallMaskWord; a 128-bit atomic would not be lock-free).
+// Stored after each new snapshot is published. Defined in engine.cc.
+extern std::atomic<uint64_t> armed_calls[kCallMaskWords];
 
-// The word the hot path tests: &armed_calls, or, in a process of
+// The words the hot path tests: armed_calls, or, in a process of
 // `ipcfault run --control`, the control region's mask (which then holds
 // every rule of the process: the preload library arms none of its own).
-extern const std::atomic<CallMask>* armed_calls_word;
+extern const std::atomic<uint64_t>* armed_calls_words;
 
 // Whether any armed rule names `call`: two loads and a bit test. The
 // interposer's hot path, so that a rule on connect costs a read() nothing.
 inline bool ArmedFor(Call call) {
-  return (armed_calls_word->load(std::memory_order_acquire) & MaskOf(call)) != 0;
+  const int bit = static_cast<int>(call);
+  return (armed_calls_words[bit / 64].load(std::memory_order_acquire) &
+          (uint64_t{1} << (bit % 64))) != 0;
 }
 
 struct ControlRegion;  // control_region.h

@@ -1,7 +1,8 @@
 // inject/internal/interpose.cc
 //
-// The interposer: extern "C" definitions of every call in the call table
-// (call.h) and of the _FORTIFY_SOURCE entry points that check them. Linked
+// The interposer: extern "C" definitions of every call in the call spec
+// (call_spec.inc) and of the _FORTIFY_SOURCE entry points that check them,
+// all generated from the spec's rows (docs/call_spec.md). Linked
 // into an executable (//inject:interpose, alwayslink) they replace libc's for
 // the whole process; built into libipcfault_preload.so they do the same under
 // LD_PRELOAD.
@@ -9,9 +10,11 @@
 // Every wrapper has the same shape:
 //
 //   if (ABSL_PREDICT_TRUE(!ArmedFor(Call::kRead))) return real.read.get()(...);
-//   return SlowRead(...);                    // ABSL_ATTRIBUTE_NOINLINE
+//   return SlowPath<Call::kRead, kMinusOneErrno, k_read_roles>(real.read, ...);
 //
-// The slow path builds a CallSite from the real arguments, asks the engine
+// The one slow path (a template, ABSL_ATTRIBUTE_NOINLINE, instantiated per
+// row) builds a CallSite from the arguments the row's ArgRoles name, asks the
+// engine
 // (Decide), and applies the Injection: delay_enter, signal= (delivered to the
 // calling thread, so its handler runs before the call goes on), then the
 // action (error, retval, short transfer, or the real call), then delay_exit.
@@ -46,6 +49,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <tuple>
+#include <type_traits>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
@@ -54,69 +59,43 @@
 #include "ipcfault/inject/internal/real_functions.h"
 #include "ipcfault/inject/rule.h"
 
-// glibc's <sys/pidfd.h> (2.36) may be missing on older systems; declare the
-// one function we define.
-extern "C" int pidfd_send_signal(int pidfd, int sig, siginfo_t* info,
-                                 unsigned int flags) __THROW;
 // The _FORTIFY_SOURCE entry points. Declared here because the headers declare
 // them only when _FORTIFY_SOURCE is on.
-extern "C" ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
-extern "C" ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen,
-                              int flags);
-extern "C" ssize_t __recvfrom_chk(int fd, void* __restrict buf, size_t n,
-                                  size_t buflen, int flags,
-                                  struct sockaddr* __restrict addr,
-                                  socklen_t* __restrict addr_len);
-extern "C" int __poll_chk(struct pollfd* fds, nfds_t nfds, int timeout,
-                          size_t fdslen);
+#define IPCFAULT_CALL(...)
+#define IPCFAULT_FORTIFIED(name, Camel, slot, RET, PARAMS, ...) \
+  extern "C" RET __##slot PARAMS;
+#include "ipcfault/inject/call_spec.inc"
 
 namespace ipcfault::inject_internal {
 namespace {
 
+// What a RealFunction falls back on when no definition is found: nothing,
+// except where a call's row needs one.
+template <Call kCall, typename Fn>
+struct Fallback {
+  static constexpr Fn* fn = nullptr;
+};
+
+// pidfd_send_signal on a glibc older than 2.36: the raw syscall.
 int RawPidfdSendSignal(int pidfd, int sig, siginfo_t* info,
                        unsigned int flags) {
   return static_cast<int>(
       ::syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags));
 }
+template <typename Fn>
+struct Fallback<Call::kPidfdSendSignal, Fn> {
+  static constexpr Fn* fn = &RawPidfdSendSignal;
+};
 
 }  // namespace
 
-RealFunctions real = {
-    {"socket", &::socket},
-    {"socketpair", &::socketpair},
-    {"bind", &::bind},
-    {"listen", &::listen},
-    {"accept", &::accept},
-    {"accept4", &::accept4},
-    {"connect", &::connect},
-    {"read", &::read},
-    {"readv", &::readv},
-    {"recv", &::recv},
-    {"recvfrom", &::recvfrom},
-    {"recvmsg", &::recvmsg},
-    {"write", &::write},
-    {"writev", &::writev},
-    {"send", &::send},
-    {"sendto", &::sendto},
-    {"sendmsg", &::sendmsg},
-    {"shutdown", &::shutdown},
-    {"close", &::close},
-    {"poll", &::poll},
-    {"epoll_wait", &::epoll_wait},
-    {"getaddrinfo", &::getaddrinfo},
-    {"gethostbyname", &::gethostbyname},
-    {"kill", &::kill},
-    {"raise", &::raise},
-    {"pthread_kill", &::pthread_kill},
-    {"pidfd_send_signal", &::pidfd_send_signal, &RawPidfdSendSignal},
-    {"sigaction", &::sigaction},
-    {"sigprocmask", &::sigprocmask},
-    {"fork", &::fork},
-    {"waitpid", &::waitpid},
-    {"__read_chk", &::__read_chk},
-    {"__recv_chk", &::__recv_chk},
-    {"__recvfrom_chk", &::__recvfrom_chk},
-    {"__poll_chk", &::__poll_chk},
+// Constant-initialised: a call that arrives before any constructor (another
+// library's) finds its slot ready to resolve.
+ABSL_CONST_INIT RealFunctions real = {
+#define IPCFAULT_CALL(name, Camel, RET, PARAMS, ...) \
+  {#name, &::name, Fallback<Call::k##Camel, RET PARAMS>::fn},
+#define IPCFAULT_FORTIFIED(name, Camel, slot, ...) {"__" #slot, &::__##slot},
+#include "ipcfault/inject/call_spec.inc"
 };
 
 void* ResolveReal(const char* name, void* self) {
@@ -142,41 +121,9 @@ void* ResolveReal(const char* name, void* self) {
 }
 
 void ResolveAllRealFunctions() {
-  real.socket.get();
-  real.socketpair.get();
-  real.bind.get();
-  real.listen.get();
-  real.accept.get();
-  real.accept4.get();
-  real.connect.get();
-  real.read.get();
-  real.readv.get();
-  real.recv.get();
-  real.recvfrom.get();
-  real.recvmsg.get();
-  real.write.get();
-  real.writev.get();
-  real.send.get();
-  real.sendto.get();
-  real.sendmsg.get();
-  real.shutdown.get();
-  real.close.get();
-  real.poll.get();
-  real.epoll_wait.get();
-  real.getaddrinfo.get();
-  real.gethostbyname.get();
-  real.kill.get();
-  real.raise.get();
-  real.pthread_kill.get();
-  real.pidfd_send_signal.get();
-  real.sigaction.get();
-  real.sigprocmask.get();
-  real.fork.get();
-  real.waitpid.get();
-  real.read_chk.get();
-  real.recv_chk.get();
-  real.recvfrom_chk.get();
-  real.poll_chk.get();
+#define IPCFAULT_CALL(name, ...) real.name.get();
+#define IPCFAULT_FORTIFIED(name, Camel, slot, ...) real.slot.get();
+#include "ipcfault/inject/call_spec.inc"
 }
 
 namespace {
@@ -256,36 +203,37 @@ void Leave(const Injection& injection) {
   }
 }
 
-// Applies `injection` to a call that fails with -1 and errno (or, with
-// kReturnsErrno, returns the error number): fails it, returns the retval
-// without calling, or runs `real_call(limit)` with at most `limit` bytes
-// (kNoLimit for the whole call).
-template <typename R, typename RealCall>
-R Apply(const Injection& injection, RealCall&& real_call,
-        FailureStyle style = FailureStyle::kMinusOneErrno) {
-  if (ABSL_PREDICT_TRUE(!injection.fired)) return real_call(kNoLimit);
-  switch (injection.action) {
-    case Action::kError:
-      Leave(injection);
-      if (style == FailureStyle::kReturnsErrno) {
-        return static_cast<R>(injection.error);
-      }
-      errno = injection.error;
-      return static_cast<R>(-1);
-    case Action::kRetval:
-      Leave(injection);
-      return static_cast<R>(injection.retval);
-    case Action::kShort: {
-      R result = real_call(injection.short_bytes);
-      Leave(injection);
-      return result;
-    }
-    case Action::kNone:
-      break;
+// The failure value of a call of style `kStyle` failing with `error`, with
+// errno (or h_errno) set as that call sets it. Runs last on the injected path.
+template <typename R, FailureStyle kStyle>
+R Fail(int error) {
+  if constexpr (kStyle == FailureStyle::kReturnsErrno) {
+    return static_cast<R>(error);
+  } else if constexpr (kStyle == FailureStyle::kEaiCode) {
+    // The rule's error is an EAI_* code. EAI_SYSTEM means "see errno": give
+    // it one that says the system failed.
+    if (error == EAI_SYSTEM) errno = EIO;
+    return static_cast<R>(error);
+  } else if constexpr (kStyle == FailureStyle::kNullHErrno) {
+    h_errno = error;
+    return nullptr;
+  } else {
+    static_assert(kStyle == FailureStyle::kMinusOneErrno ||
+                  kStyle == FailureStyle::kNonzeroErrno);
+    errno = error;
+    return static_cast<R>(-1);
   }
-  R result = real_call(kNoLimit);
-  Leave(injection);
-  return result;
+}
+
+// The result of retval=: the value itself; for a call returning a pointer,
+// NULL (a pointer cannot be made up), with h_errno/errno left alone.
+template <typename R>
+R Faked(int64_t retval) {
+  if constexpr (std::is_pointer_v<R>) {
+    return nullptr;
+  } else {
+    return static_cast<R>(retval);
+  }
 }
 
 // The total length of an iovec array (saturating).
@@ -342,529 +290,176 @@ ssize_t WithTrimmedMsg(struct msghdr* msg, size_t limit, Call&& call) {
   return result;
 }
 
-size_t Limit(size_t n, size_t limit) { return std::min(n, limit); }
-
 // ---------------------------------------------------------------------------
-// The slow paths, one per call.
+// The one slow path, generated for every call from its row's ArgRoles.
 
-ABSL_ATTRIBUTE_NOINLINE int SlowSocket(int domain, int type, int protocol) {
-  Injection injection = Enter({.call = Call::kSocket});
-  return Apply<int>(injection, [&](size_t) {
-    return real.socket.get()(domain, type, protocol);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowSocketpair(int domain, int type, int protocol,
-                                           int sv[2]) {
-  Injection injection = Enter({.call = Call::kSocketpair});
-  return Apply<int>(injection, [&](size_t) {
-    return real.socketpair.get()(domain, type, protocol, sv);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowBind(int fd, const struct sockaddr* addr,
-                                     socklen_t len) {
-  Injection injection = Enter(
-      {.call = Call::kBind, .fd = fd, .addr = addr, .addrlen = len});
-  return Apply<int>(injection,
-                    [&](size_t) { return real.bind.get()(fd, addr, len); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowListen(int fd, int backlog) {
-  Injection injection = Enter({.call = Call::kListen, .fd = fd});
-  return Apply<int>(injection,
-                    [&](size_t) { return real.listen.get()(fd, backlog); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowAccept(int fd, struct sockaddr* addr,
-                                       socklen_t* len) {
-  Injection injection = Enter({.call = Call::kAccept, .fd = fd});
-  return Apply<int>(injection,
-                    [&](size_t) { return real.accept.get()(fd, addr, len); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowAccept4(int fd, struct sockaddr* addr,
-                                        socklen_t* len, int flags) {
-  Injection injection = Enter({.call = Call::kAccept4, .fd = fd});
-  return Apply<int>(injection, [&](size_t) {
-    return real.accept4.get()(fd, addr, len, flags);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowConnect(int fd, const struct sockaddr* addr,
-                                        socklen_t len) {
-  Injection injection = Enter(
-      {.call = Call::kConnect, .fd = fd, .addr = addr, .addrlen = len});
-  return Apply<int>(injection,
-                    [&](size_t) { return real.connect.get()(fd, addr, len); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowRead(int fd, void* buf, size_t n) {
-  Injection injection = Enter({.call = Call::kRead, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.read.get()(fd, buf, Limit(n, limit));
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowReadChk(int fd, void* buf, size_t n,
-                                            size_t buflen) {
-  // The overflow check comes first, whatever a rule says.
-  if (n > buflen) return real.read_chk.get()(fd, buf, n, buflen);
-  Injection injection = Enter({.call = Call::kRead, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.read_chk.get()(fd, buf, Limit(n, limit), buflen);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowReadv(int fd, const struct iovec* iov,
-                                          int iovcnt) {
-  Injection injection =
-      Enter({.call = Call::kReadv,
-             .fd = fd,
-             .count = iovcnt > 0 && iov != nullptr ? TotalLength(iov, iovcnt)
-                                                   : 0});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return WithTrimmedIov(iov, iovcnt, limit,
-                          [&](const struct iovec* v, int c) {
-                            return real.readv.get()(fd, v, c);
-                          });
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowRecv(int fd, void* buf, size_t n,
-                                         int flags) {
-  Injection injection = Enter({.call = Call::kRecv, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.recv.get()(fd, buf, Limit(n, limit), flags);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowRecvChk(int fd, void* buf, size_t n,
-                                            size_t buflen, int flags) {
-  if (n > buflen) return real.recv_chk.get()(fd, buf, n, buflen, flags);
-  Injection injection = Enter({.call = Call::kRecv, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.recv_chk.get()(fd, buf, Limit(n, limit), buflen, flags);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowRecvfrom(int fd, void* buf, size_t n,
-                                             int flags, struct sockaddr* addr,
-                                             socklen_t* len) {
-  Injection injection =
-      Enter({.call = Call::kRecvfrom, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.recvfrom.get()(fd, buf, Limit(n, limit), flags, addr, len);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowRecvfromChk(int fd, void* buf, size_t n,
-                                                size_t buflen, int flags,
-                                                struct sockaddr* addr,
-                                                socklen_t* len) {
-  if (n > buflen) {
-    return real.recvfrom_chk.get()(fd, buf, n, buflen, flags, addr, len);
+// The CallSite of one call, from its arguments.
+template <Call kCall, ArgRoles kRoles, typename Args>
+CallSite SiteOf(const Args& args) {
+  CallSite site = {.call = kCall};
+  if constexpr (kRoles.fd >= 0) site.fd = std::get<kRoles.fd>(args);
+  if constexpr (kRoles.addr >= 0) {
+    site.addr = std::get<kRoles.addr>(args);
+    site.addrlen = std::get<kRoles.addrlen>(args);
   }
-  Injection injection =
-      Enter({.call = Call::kRecvfrom, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.recvfrom_chk.get()(fd, buf, Limit(n, limit), buflen, flags,
-                                   addr, len);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowRecvmsg(int fd, struct msghdr* msg,
-                                            int flags) {
-  Injection injection = Enter(
-      {.call = Call::kRecvmsg,
-       .fd = fd,
-       .count = msg != nullptr && msg->msg_iov != nullptr
-                    ? TotalLength(msg->msg_iov,
-                                  static_cast<int>(msg->msg_iovlen))
-                    : 0});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return WithTrimmedMsg(msg, limit, [&](struct msghdr* m) {
-      return real.recvmsg.get()(fd, m, flags);
-    });
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowWrite(int fd, const void* buf, size_t n) {
-  Injection injection = Enter({.call = Call::kWrite, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.write.get()(fd, buf, Limit(n, limit));
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowWritev(int fd, const struct iovec* iov,
-                                           int iovcnt) {
-  Injection injection =
-      Enter({.call = Call::kWritev,
-             .fd = fd,
-             .count = iovcnt > 0 && iov != nullptr ? TotalLength(iov, iovcnt)
-                                                   : 0});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return WithTrimmedIov(iov, iovcnt, limit,
-                          [&](const struct iovec* v, int c) {
-                            return real.writev.get()(fd, v, c);
-                          });
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowSend(int fd, const void* buf, size_t n,
-                                         int flags) {
-  Injection injection = Enter({.call = Call::kSend, .fd = fd, .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.send.get()(fd, buf, Limit(n, limit), flags);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowSendto(int fd, const void* buf, size_t n,
-                                           int flags,
-                                           const struct sockaddr* addr,
-                                           socklen_t len) {
-  Injection injection = Enter({.call = Call::kSendto,
-                               .fd = fd,
-                               .addr = addr,
-                               .addrlen = len,
-                               .count = n});
-  return Apply<ssize_t>(injection, [&](size_t limit) {
-    return real.sendto.get()(fd, buf, Limit(n, limit), flags, addr, len);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE ssize_t SlowSendmsg(int fd, const struct msghdr* msg,
-                                            int flags) {
-  CallSite site = {.call = Call::kSendmsg, .fd = fd};
-  if (msg != nullptr) {
-    site.addr = static_cast<const struct sockaddr*>(msg->msg_name);
-    site.addrlen = msg->msg_name != nullptr ? msg->msg_namelen : 0;
-    if (msg->msg_iov != nullptr) {
-      site.count =
-          TotalLength(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
+  if constexpr (kRoles.count >= 0) site.count = std::get<kRoles.count>(args);
+  if constexpr (kRoles.iov >= 0) {
+    const struct iovec* iov = std::get<kRoles.iov>(args);
+    int iovcnt = std::get<kRoles.iovcnt>(args);
+    site.count = iovcnt > 0 && iov != nullptr ? TotalLength(iov, iovcnt) : 0;
+  }
+  if constexpr (kRoles.msg >= 0) {
+    const auto* msg = std::get<kRoles.msg>(args);
+    if (msg != nullptr) {
+      // A const msghdr is sent: its msg_name is where to.
+      if constexpr (std::is_const_v<std::remove_pointer_t<decltype(msg)>>) {
+        site.addr = static_cast<const struct sockaddr*>(msg->msg_name);
+        site.addrlen = msg->msg_name != nullptr ? msg->msg_namelen : 0;
+      }
+      if (msg->msg_iov != nullptr) {
+        site.count =
+            TotalLength(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
+      }
     }
   }
-  Injection injection = Enter(site);
-  return Apply<ssize_t>(injection, [&](size_t limit) {
+  if constexpr (kRoles.sig >= 0) site.sig = std::get<kRoles.sig>(args);
+  if constexpr (kRoles.pid == kCallerPid) {
+    site.target = ::getpid();
+  } else if constexpr (kRoles.pid >= 0) {
+    site.target = std::get<kRoles.pid>(args);
+  }
+  return site;
+}
+
+// Calls `fn` with `args`, moving at most `limit` bytes (kNoLimit: all): the
+// row's byte count is lowered, or its iovecs or msghdr trimmed on a copy.
+template <ArgRoles kRoles, typename Fn, typename Args>
+auto CallLimited(Fn* fn, Args args, size_t limit) {
+  if constexpr (kRoles.count >= 0) {
+    auto& n = std::get<kRoles.count>(args);
+    n = std::min<size_t>(n, limit);
+    return std::apply(fn, args);
+  } else if constexpr (kRoles.iov >= 0) {
+    return WithTrimmedIov(std::get<kRoles.iov>(args),
+                          std::get<kRoles.iovcnt>(args), limit,
+                          [&](const struct iovec* iov, int iovcnt) {
+                            std::get<kRoles.iov>(args) = iov;
+                            std::get<kRoles.iovcnt>(args) = iovcnt;
+                            return std::apply(fn, args);
+                          });
+  } else if constexpr (kRoles.msg >= 0) {
+    auto* msg = std::get<kRoles.msg>(args);
     return WithTrimmedMsg(const_cast<struct msghdr*>(msg), limit,
                           [&](struct msghdr* m) {
-                            return real.sendmsg.get()(fd, m, flags);
+                            std::get<kRoles.msg>(args) = m;
+                            return std::apply(fn, args);
                           });
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowShutdown(int fd, int how) {
-  Injection injection = Enter({.call = Call::kShutdown, .fd = fd});
-  return Apply<int>(injection,
-                    [&](size_t) { return real.shutdown.get()(fd, how); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowClose(int fd) {
-  Injection injection = Enter({.call = Call::kClose, .fd = fd});
-  return Apply<int>(injection, [&](size_t) { return real.close.get()(fd); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowPoll(struct pollfd* fds, nfds_t nfds,
-                                     int timeout) {
-  Injection injection = Enter({.call = Call::kPoll});
-  return Apply<int>(injection, [&](size_t) {
-    return real.poll.get()(fds, nfds, timeout);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowPollChk(struct pollfd* fds, nfds_t nfds,
-                                        int timeout, size_t fdslen) {
-  if (fdslen / sizeof(*fds) < nfds) {
-    return real.poll_chk.get()(fds, nfds, timeout, fdslen);
+  } else {
+    return std::apply(fn, args);
   }
-  Injection injection = Enter({.call = Call::kPoll});
-  return Apply<int>(injection, [&](size_t) {
-    return real.poll_chk.get()(fds, nfds, timeout, fdslen);
-  });
 }
 
-ABSL_ATTRIBUTE_NOINLINE int SlowEpollWait(int epfd, struct epoll_event* events,
-                                          int maxevents, int timeout) {
-  Injection injection = Enter({.call = Call::kEpollWait, .fd = epfd});
-  return Apply<int>(injection, [&](size_t) {
-    return real.epoll_wait.get()(epfd, events, maxevents, timeout);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowGetaddrinfo(const char* node,
-                                            const char* service,
-                                            const struct addrinfo* hints,
-                                            struct addrinfo** res) {
-  Injection injection = Enter({.call = Call::kGetaddrinfo});
-  switch (injection.action) {
-    case Action::kError:
-      // The rule's error is an EAI_* code. EAI_SYSTEM means "see errno":
-      // give it one that says the system failed.
-      Leave(injection);
-      if (injection.error == EAI_SYSTEM) errno = EIO;
-      return injection.error;
-    case Action::kRetval:
-      Leave(injection);
-      if (injection.retval == 0 && res != nullptr) *res = nullptr;
-      return static_cast<int>(injection.retval);
-    case Action::kShort:
-    case Action::kNone:
-      break;
+// The slow path of every call: builds its CallSite, asks the engine, and
+// applies the Injection: fails the call as its FailureStyle says, returns
+// the retval without calling, or makes the real call (whole or short).
+template <Call kCall, FailureStyle kStyle, ArgRoles kRoles, typename R,
+          typename... P>
+ABSL_ATTRIBUTE_NOINLINE R SlowPath(const RealFunction<R(P...)>& real_fn,
+                                   std::type_identity_t<P>... params) {
+  const std::tuple<P...> args(params...);
+  Injection injection = Enter(SiteOf<kCall, kRoles>(args));
+  if (ABSL_PREDICT_TRUE(!injection.fired)) {
+    return CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
   }
-  int result = real.getaddrinfo.get()(node, service, hints, res);
-  Leave(injection);
-  return result;
-}
-
-ABSL_ATTRIBUTE_NOINLINE struct hostent* SlowGethostbyname(const char* name) {
-  Injection injection = Enter({.call = Call::kGethostbyname});
   switch (injection.action) {
     case Action::kError:
       Leave(injection);
-      h_errno = injection.error;
-      return nullptr;
+      return Fail<R, kStyle>(injection.error);
     case Action::kRetval:
-      // A pointer cannot be made up: any retval= means "not found", with
-      // h_errno left alone.
       Leave(injection);
-      return nullptr;
-    case Action::kShort:
+      if constexpr (kRoles.result >= 0) {
+        // A faked success leaves no result to free.
+        auto* result = std::get<kRoles.result>(args);
+        if (injection.retval == 0 && result != nullptr) *result = nullptr;
+      }
+      return Faked<R>(injection.retval);
+    case Action::kShort: {
+      R result = CallLimited<kRoles>(real_fn.get(), args, injection.short_bytes);
+      Leave(injection);
+      return result;
+    }
     case Action::kNone:
       break;
   }
-  struct hostent* result = real.gethostbyname.get()(name);
+  R result = CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
   Leave(injection);
   return result;
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowKill(pid_t pid, int sig) {
-  Injection injection =
-      Enter({.call = Call::kKill, .sig = sig, .target = pid});
-  return Apply<int>(injection,
-                    [&](size_t) { return real.kill.get()(pid, sig); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowRaise(int sig) {
-  Injection injection =
-      Enter({.call = Call::kRaise, .sig = sig, .target = ::getpid()});
-  return Apply<int>(injection, [&](size_t) { return real.raise.get()(sig); },
-                    FailureStyle::kNonzeroErrno);
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowPthreadKill(pthread_t thread, int sig) {
-  Injection injection = Enter({.call = Call::kPthreadKill, .sig = sig});
-  return Apply<int>(
-      injection, [&](size_t) { return real.pthread_kill.get()(thread, sig); },
-      FailureStyle::kReturnsErrno);
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowPidfdSendSignal(int pidfd, int sig,
-                                                siginfo_t* info,
-                                                unsigned int flags) {
-  Injection injection =
-      Enter({.call = Call::kPidfdSendSignal, .fd = pidfd, .sig = sig});
-  return Apply<int>(injection, [&](size_t) {
-    return real.pidfd_send_signal.get()(pidfd, sig, info, flags);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowSigaction(int sig, const struct sigaction* act,
-                                          struct sigaction* old) {
-  Injection injection = Enter({.call = Call::kSigaction});
-  return Apply<int>(injection, [&](size_t) {
-    return real.sigaction.get()(sig, act, old);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE int SlowSigprocmask(int how, const sigset_t* set,
-                                            sigset_t* old) {
-  Injection injection = Enter({.call = Call::kSigprocmask});
-  return Apply<int>(injection, [&](size_t) {
-    return real.sigprocmask.get()(how, set, old);
-  });
-}
-
-ABSL_ATTRIBUTE_NOINLINE pid_t SlowFork() {
-  Injection injection = Enter({.call = Call::kFork});
-  return Apply<pid_t>(injection, [&](size_t) { return real.fork.get()(); });
-}
-
-ABSL_ATTRIBUTE_NOINLINE pid_t SlowWaitpid(pid_t pid, int* status,
-                                          int options) {
-  Injection injection = Enter({.call = Call::kWaitpid});
-  return Apply<pid_t>(injection, [&](size_t) {
-    return real.waitpid.get()(pid, status, options);
-  });
 }
 
 }  // namespace
 }  // namespace ipcfault::inject_internal
 
 // ---------------------------------------------------------------------------
-// The interposed definitions. Each: no rule armed on its call -> the real
-// call at once.
+// The interposed definitions, one per row of the spec. Each: no rule armed
+// on its call -> the real call at once; else the slow path. A fortified
+// twin checks its buffer first, whatever a rule says.
 
-using ipcfault::inject_internal::ArmedFor;
 namespace ii = ipcfault::inject_internal;
 
-#define IPCFAULT_FORWARD(call, real_fn, slow_fn, ...)               \
-  do {                                                             \
-    if (ABSL_PREDICT_TRUE(!ArmedFor(ipcfault::Call::call))) {      \
-      return ii::real.real_fn.get()(__VA_ARGS__);                  \
-    }                                                              \
-    return ii::slow_fn(__VA_ARGS__);                               \
-  } while (0)
+namespace ipcfault::inject_internal {
+namespace {
+
+// Whether the declaration a wrapper redefines is noexcept (glibc marks some
+// with __THROW): the definition must say the same.
+template <typename R, typename... A>
+constexpr bool IsNoexcept(R (*)(A...) noexcept) { return true; }
+template <typename R, typename... A>
+constexpr bool IsNoexcept(R (*)(A...)) { return false; }
+
+// The failure style of each call, for its fortified twins.
+constexpr FailureStyle StyleOf(Call call) {
+  switch (call) {
+#define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ...) \
+  case Call::k##Camel:                                              \
+    return FailureStyle::FAILURE;
+#include "ipcfault/inject/call_spec.inc"
+  }
+  return FailureStyle::kMinusOneErrno;
+}
+
+// The ArgRoles of each wrapper, named after its real-function slot.
+#define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ROLES, ...) \
+  constexpr ArgRoles k_##name##_roles = {IPCFAULT_SPEC_UNPAREN ROLES};
+#define IPCFAULT_FORTIFIED(name, Camel, slot, RET, PARAMS, ARGS, ROLES, CHECK) \
+  constexpr ArgRoles k_##slot##_roles = {IPCFAULT_SPEC_UNPAREN ROLES};
+#include "ipcfault/inject/call_spec.inc"
+
+}  // namespace
+}  // namespace ipcfault::inject_internal
+
+#define IPCFAULT_NOEXCEPT_AS(fn) noexcept(ii::IsNoexcept(&::fn))
+
+#define IPCFAULT_SLOW_PATH(slot, Camel, ARGS)                                 \
+  ii::SlowPath<ipcfault::Call::k##Camel,                                      \
+               ii::StyleOf(ipcfault::Call::k##Camel), ii::k_##slot##_roles>(  \
+      ii::real.slot IPCFAULT_SPEC_LEADING_COMMA(ARGS))
 
 extern "C" {
 
-int socket(int domain, int type, int protocol) __THROW {
-  IPCFAULT_FORWARD(kSocket, socket, SlowSocket, domain, type, protocol);
-}
-
-int socketpair(int domain, int type, int protocol, int sv[2]) __THROW {
-  IPCFAULT_FORWARD(kSocketpair, socketpair, SlowSocketpair, domain, type, protocol, sv);
-}
-
-int bind(int fd, const struct sockaddr* addr, socklen_t len) __THROW {
-  IPCFAULT_FORWARD(kBind, bind, SlowBind, fd, addr, len);
-}
-
-int listen(int fd, int backlog) __THROW {
-  IPCFAULT_FORWARD(kListen, listen, SlowListen, fd, backlog);
-}
-
-int accept(int fd, struct sockaddr* __restrict addr,
-           socklen_t* __restrict len) {
-  IPCFAULT_FORWARD(kAccept, accept, SlowAccept, fd, addr, len);
-}
-
-int accept4(int fd, struct sockaddr* __restrict addr,
-            socklen_t* __restrict len, int flags) {
-  IPCFAULT_FORWARD(kAccept4, accept4, SlowAccept4, fd, addr, len, flags);
-}
-
-int connect(int fd, const struct sockaddr* addr, socklen_t len) {
-  IPCFAULT_FORWARD(kConnect, connect, SlowConnect, fd, addr, len);
-}
-
-ssize_t read(int fd, void* buf, size_t n) {
-  IPCFAULT_FORWARD(kRead, read, SlowRead, fd, buf, n);
-}
-
-ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
-  IPCFAULT_FORWARD(kRead, read_chk, SlowReadChk, fd, buf, n, buflen);
-}
-
-ssize_t readv(int fd, const struct iovec* iov, int iovcnt) {
-  IPCFAULT_FORWARD(kReadv, readv, SlowReadv, fd, iov, iovcnt);
-}
-
-ssize_t recv(int fd, void* buf, size_t n, int flags) {
-  IPCFAULT_FORWARD(kRecv, recv, SlowRecv, fd, buf, n, flags);
-}
-
-ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen, int flags) {
-  IPCFAULT_FORWARD(kRecv, recv_chk, SlowRecvChk, fd, buf, n, buflen, flags);
-}
-
-ssize_t recvfrom(int fd, void* __restrict buf, size_t n, int flags,
-                 struct sockaddr* __restrict addr,
-                 socklen_t* __restrict len) {
-  IPCFAULT_FORWARD(kRecvfrom, recvfrom, SlowRecvfrom, fd, buf, n, flags, addr, len);
-}
-
-ssize_t __recvfrom_chk(int fd, void* __restrict buf, size_t n, size_t buflen,
-                       int flags, struct sockaddr* __restrict addr,
-                       socklen_t* __restrict len) {
-  IPCFAULT_FORWARD(kRecvfrom, recvfrom_chk, SlowRecvfromChk, fd, buf, n, buflen, flags,
-                   addr, len);
-}
-
-ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
-  IPCFAULT_FORWARD(kRecvmsg, recvmsg, SlowRecvmsg, fd, msg, flags);
-}
-
-ssize_t write(int fd, const void* buf, size_t n) {
-  IPCFAULT_FORWARD(kWrite, write, SlowWrite, fd, buf, n);
-}
-
-ssize_t writev(int fd, const struct iovec* iov, int iovcnt) {
-  IPCFAULT_FORWARD(kWritev, writev, SlowWritev, fd, iov, iovcnt);
-}
-
-ssize_t send(int fd, const void* buf, size_t n, int flags) {
-  IPCFAULT_FORWARD(kSend, send, SlowSend, fd, buf, n, flags);
-}
-
-ssize_t sendto(int fd, const void* buf, size_t n, int flags,
-               const struct sockaddr* addr, socklen_t len) {
-  IPCFAULT_FORWARD(kSendto, sendto, SlowSendto, fd, buf, n, flags, addr, len);
-}
-
-ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
-  IPCFAULT_FORWARD(kSendmsg, sendmsg, SlowSendmsg, fd, msg, flags);
-}
-
-int shutdown(int fd, int how) __THROW {
-  IPCFAULT_FORWARD(kShutdown, shutdown, SlowShutdown, fd, how);
-}
-
-int close(int fd) { IPCFAULT_FORWARD(kClose, close, SlowClose, fd); }
-
-int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
-  IPCFAULT_FORWARD(kPoll, poll, SlowPoll, fds, nfds, timeout);
-}
-
-int __poll_chk(struct pollfd* fds, nfds_t nfds, int timeout, size_t fdslen) {
-  IPCFAULT_FORWARD(kPoll, poll_chk, SlowPollChk, fds, nfds, timeout, fdslen);
-}
-
-int epoll_wait(int epfd, struct epoll_event* events, int maxevents,
-               int timeout) {
-  IPCFAULT_FORWARD(kEpollWait, epoll_wait, SlowEpollWait, epfd, events, maxevents,
-                   timeout);
-}
-
-int getaddrinfo(const char* __restrict node, const char* __restrict service,
-                const struct addrinfo* __restrict hints,
-                struct addrinfo** __restrict res) {
-  IPCFAULT_FORWARD(kGetaddrinfo, getaddrinfo, SlowGetaddrinfo, node, service, hints, res);
-}
-
-struct hostent* gethostbyname(const char* name) {
-  IPCFAULT_FORWARD(kGethostbyname, gethostbyname, SlowGethostbyname, name);
-}
-
-int kill(pid_t pid, int sig) __THROW {
-  IPCFAULT_FORWARD(kKill, kill, SlowKill, pid, sig);
-}
-
-int raise(int sig) __THROW { IPCFAULT_FORWARD(kRaise, raise, SlowRaise, sig); }
-
-int pthread_kill(pthread_t thread, int sig) __THROW {
-  IPCFAULT_FORWARD(kPthreadKill, pthread_kill, SlowPthreadKill, thread, sig);
-}
-
-int pidfd_send_signal(int pidfd, int sig, siginfo_t* info,
-                      unsigned int flags) __THROW {
-  IPCFAULT_FORWARD(kPidfdSendSignal, pidfd_send_signal, SlowPidfdSendSignal, pidfd, sig, info,
-                   flags);
-}
-
-int sigaction(int sig, const struct sigaction* __restrict act,
-              struct sigaction* __restrict old) __THROW {
-  IPCFAULT_FORWARD(kSigaction, sigaction, SlowSigaction, sig, act, old);
-}
-
-int sigprocmask(int how, const sigset_t* __restrict set,
-                sigset_t* __restrict old) __THROW {
-  IPCFAULT_FORWARD(kSigprocmask, sigprocmask, SlowSigprocmask, how, set, old);
-}
-
-pid_t fork() __THROW { IPCFAULT_FORWARD(kFork, fork, SlowFork); }
-
-pid_t waitpid(pid_t pid, int* status, int options) {
-  IPCFAULT_FORWARD(kWaitpid, waitpid, SlowWaitpid, pid, status, options);
-}
+#define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ROLES, ...) \
+  RET name PARAMS IPCFAULT_NOEXCEPT_AS(name) {                            \
+    if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel))) {     \
+      return ii::real.name.get() ARGS;                                    \
+    }                                                                     \
+    return IPCFAULT_SLOW_PATH(name, Camel, ARGS);                         \
+  }
+#define IPCFAULT_FORTIFIED(name, Camel, slot, RET, PARAMS, ARGS, ROLES, CHECK) \
+  RET __##slot PARAMS IPCFAULT_NOEXCEPT_AS(__##slot) {                         \
+    if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel)) || CHECK) {  \
+      return ii::real.slot.get() ARGS;                                         \
+    }                                                                          \
+    return IPCFAULT_SLOW_PATH(slot, Camel, ARGS);                              \
+  }
+#include "ipcfault/inject/call_spec.inc"
 
 }  // extern "C"

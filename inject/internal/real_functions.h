@@ -19,22 +19,14 @@
 #ifndef IPCFAULT_INJECT_INTERNAL_REAL_FUNCTIONS_H_
 #define IPCFAULT_INJECT_INTERNAL_REAL_FUNCTIONS_H_
 
-#include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/types.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 
 #include "absl/base/optimization.h"
+#include "ipcfault/inject/call_spec.h"
 
 namespace ipcfault::inject_internal {
 
@@ -48,8 +40,8 @@ void* ResolveReal(const char* name, void* self);
 template <typename Fn>
 class RealFunction {
  public:
-  // `fallback` is used when no definition is found (pidfd_send_signal on a
-  // glibc older than 2.36 falls back to the raw syscall).
+  // `fallback` is used when no definition is found (a call that an older
+  // glibc lacks falls back to the raw syscall).
   constexpr RealFunction(const char* name, Fn* self, Fn* fallback = nullptr)
       : name_(name), self_(self), fallback_(fallback) {}
   RealFunction(const RealFunction&) = delete;
@@ -73,46 +65,15 @@ class RealFunction {
   mutable std::atomic<Fn*> fn_{nullptr};
 };
 
-// The libc functions that the interposer defines, as the real ones.
+// The libc functions that the interposer defines, as the real ones: one
+// member per row of the call spec (call_spec.inc), named after the call
+// (`real.read`), and one per _FORTIFY_SOURCE entry point (`real.read_chk`
+// for __read_chk).
 struct RealFunctions {
-  RealFunction<decltype(::socket)> socket;
-  RealFunction<decltype(::socketpair)> socketpair;
-  RealFunction<decltype(::bind)> bind;
-  RealFunction<decltype(::listen)> listen;
-  RealFunction<decltype(::accept)> accept;
-  RealFunction<decltype(::accept4)> accept4;
-  RealFunction<decltype(::connect)> connect;
-  RealFunction<ssize_t(int, void*, size_t)> read;
-  RealFunction<ssize_t(int, const struct iovec*, int)> readv;
-  RealFunction<decltype(::recv)> recv;
-  RealFunction<decltype(::recvfrom)> recvfrom;
-  RealFunction<decltype(::recvmsg)> recvmsg;
-  RealFunction<ssize_t(int, const void*, size_t)> write;
-  RealFunction<ssize_t(int, const struct iovec*, int)> writev;
-  RealFunction<decltype(::send)> send;
-  RealFunction<decltype(::sendto)> sendto;
-  RealFunction<decltype(::sendmsg)> sendmsg;
-  RealFunction<decltype(::shutdown)> shutdown;
-  RealFunction<decltype(::close)> close;
-  RealFunction<int(struct pollfd*, nfds_t, int)> poll;
-  RealFunction<int(int, struct epoll_event*, int, int)> epoll_wait;
-  RealFunction<decltype(::getaddrinfo)> getaddrinfo;
-  RealFunction<decltype(::gethostbyname)> gethostbyname;
-  RealFunction<decltype(::kill)> kill;
-  RealFunction<decltype(::raise)> raise;
-  RealFunction<decltype(::pthread_kill)> pthread_kill;
-  RealFunction<int(int, int, siginfo_t*, unsigned int)> pidfd_send_signal;
-  RealFunction<int(int, const struct sigaction*, struct sigaction*)> sigaction;
-  RealFunction<decltype(::sigprocmask)> sigprocmask;
-  RealFunction<decltype(::fork)> fork;
-  RealFunction<decltype(::waitpid)> waitpid;
-  // The _FORTIFY_SOURCE entry points.
-  RealFunction<ssize_t(int, void*, size_t, size_t)> read_chk;
-  RealFunction<ssize_t(int, void*, size_t, size_t, int)> recv_chk;
-  RealFunction<ssize_t(int, void*, size_t, size_t, int, struct sockaddr*,
-                       socklen_t*)>
-      recvfrom_chk;
-  RealFunction<int(struct pollfd*, nfds_t, int, size_t)> poll_chk;
+#define IPCFAULT_CALL(name, Camel, RET, PARAMS, ...) RealFunction<RET PARAMS> name;
+#define IPCFAULT_FORTIFIED(name, Camel, slot, RET, PARAMS, ...) \
+  RealFunction<RET PARAMS> slot;
+#include "ipcfault/inject/call_spec.inc"
 };
 
 // The real functions. Defined in interpose.cc.
