@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ipcfault/inject/internal/arm_rules.h"
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/scenario.h"
 
@@ -55,26 +56,12 @@ absl::StatusOr<ScopedFaults> Arm(absl::string_view scenario) {
 }
 
 absl::StatusOr<ScopedFaults> Arm(std::vector<Rule> rules) {
-  std::vector<std::string> texts;
-  texts.reserve(rules.size());
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const Rule& rule = rules[i];
-    absl::Status valid = ValidateRule(rule);
-    if (valid.ok() && rule.thread.has_value() && *rule.thread <= 0) {
-      valid = absl::InvalidArgumentError(
-          absl::StrCat("thread ", *rule.thread, " is not a thread id"));
-    }
-    if (!valid.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Arm: rule ", i, " of ", rules.size(), ": ", valid.message()));
-    }
-    texts.push_back(FormatRule(rule));
-  }
+  // The same path as the preload library's arming (arm_rules.h).
+  absl::StatusOr<std::shared_ptr<inject_internal::RuleGroup>> group =
+      inject_internal::ArmRules(std::move(rules), "Arm: ");
+  if (!group.ok()) return group.status();
   auto state = std::make_shared<ScopedFaults::State>();
-  state->group =
-      std::make_shared<inject_internal::RuleGroup>(std::move(rules), std::move(texts));
-  absl::Status armed = inject_internal::ArmGroup(state->group);
-  if (!armed.ok()) return armed;
+  state->group = *std::move(group);
   return ScopedFaults(std::move(state));
 }
 

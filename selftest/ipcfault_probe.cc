@@ -25,6 +25,7 @@
 //   ipcfault_probe spawn-proc-environ PROG ARG...  as spawn, with the
 //                                 environment read from /proc/self/environ
 //   ipcfault_probe closes N       N calls of close(-1)
+//   ipcfault_probe closes-stamp N  the same, then prints CLOCK_MONOTONIC (ns)
 //   ipcfault_probe connect-then-wait N  N connects, then as wait-term
 //   ipcfault_probe setuid UID CMD...  setgid+setuid to UID, then CMD
 //   ipcfault_probe round-trips N  N one-byte round trips over a socketpair
@@ -40,6 +41,7 @@
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -341,6 +343,13 @@ int Main(int argc, char** argv) {
   if (cmd == "count-ints" && argc == 2) return CountInts();
   if (cmd == "spawn-proc-environ" && argc >= 3) return SpawnWithProcEnviron(argv + 2);
   if (cmd == "closes" && argc == 3) return Closes(atol(argv[2]));
+  if (cmd == "closes-stamp" && argc == 3) {
+    Closes(atol(argv[2]));
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    printf("%lld\n", static_cast<long long>(now.tv_sec) * 1000000000LL + now.tv_nsec);
+    return 0;
+  }
   if (cmd == "connect-then-wait" && argc == 3) {
     Connects(atoi(argv[2]), false);
     return WaitTerm();

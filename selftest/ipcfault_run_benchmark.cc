@@ -27,6 +27,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -56,7 +59,8 @@ std::string Runfile(const std::string& path) {
 // Runs argv to completion with stdout/stderr to /dev/null; false unless it
 // exits 0. Adds the CPU time it used (user + system, its waited-for
 // descendants included: the echo peer, the traced program) to *cpu_seconds.
-bool RunQuietly(const std::vector<std::string>& argv, double* cpu_seconds) {
+bool RunQuietly(const std::vector<std::string>& argv, double* cpu_seconds,
+                char** env = environ) {
   std::vector<char*> c_argv;
   for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
   c_argv.push_back(nullptr);
@@ -65,7 +69,7 @@ bool RunQuietly(const std::vector<std::string>& argv, double* cpu_seconds) {
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
     dup2(null, 2);
-    execve(c_argv[0], c_argv.data(), environ);
+    execve(c_argv[0], c_argv.data(), env);
     _exit(127);
   }
   int status;
@@ -145,6 +149,126 @@ void BM_StraceSeccompRuleOnly(benchmark::State& state) {
   StraceWith(state, {"-f", "--seccomp-bpf", "-o", "/dev/null", "-e",
                      absl::StrCat("inject=", kRule), "--"});
 }
+
+// ---------------------------------------------------------------------------
+// Start-up (issue 14): /bin/true plain, with the preload library alone
+// (LD_PRELOAD, no scenario), and under `ipcfault run -q` (no rule).
+
+std::vector<std::string> PreloadEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0) env.push_back(*e);
+  }
+  env.push_back("LD_PRELOAD=" + Runfile("inject/libipcfault_preload.so"));
+  return env;
+}
+
+void RunEachWithEnv(benchmark::State& state, const std::vector<std::string>& argv,
+                    std::vector<std::string> env) {
+  std::vector<char*> c_env;
+  for (std::string& e : env) c_env.push_back(e.data());
+  c_env.push_back(nullptr);
+  double cpu_seconds = 0;
+  for (auto _ : state) {
+    if (!RunQuietly(argv, &cpu_seconds, c_env.data())) {
+      state.SkipWithError(absl::StrCat(argv[0], " failed").c_str());
+      return;
+    }
+  }
+  state.counters["child_cpu_ms"] =
+      1e3 * cpu_seconds / static_cast<double>(state.iterations());
+}
+
+std::vector<std::string> CurrentEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  return env;
+}
+
+void BM_TruePlain(benchmark::State& state) {
+  RunEachWithEnv(state, {"/bin/true"}, CurrentEnvironment());
+}
+
+void BM_TruePreloadAlone(benchmark::State& state) {
+  RunEachWithEnv(state, {"/bin/true"}, PreloadEnvironment());
+}
+
+void BM_TrueUnderIpcfaultRun(benchmark::State& state) {
+  RunEachWithEnv(state, {Runfile("ipcfault"), "run", "-q", "--", "/bin/true"},
+                 CurrentEnvironment());
+}
+
+BENCHMARK(BM_TruePlain)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_TruePreloadAlone)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_TrueUnderIpcfaultRun)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The socket round trips with the preload library loaded and nothing armed
+// (the interposer's fast path in a real program), against BM_Plain/20000.
+void BM_PreloadNothingArmed(benchmark::State& state) {
+  RunEachWithEnv(state, Client(state.range(0)), PreloadEnvironment());
+}
+
+BENCHMARK(BM_PreloadNothingArmed)
+    ->Arg(20000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A million fires (close(-1) failing with EIO), counted in the run's shared
+// memory: summary_ms is the time from the program's last act (it prints
+// CLOCK_MONOTONIC as it exits) to ipcfault's exit, summary printed;
+// max_rss_mb the largest resident set of ipcfault and the program.
+void BM_MillionFiresSummary(benchmark::State& state) {
+  const std::vector<std::string> argv = {
+      Runfile("ipcfault"), "run", "-e", "close:error=EIO:fd=any", "--",
+      Runfile("selftest/ipcfault_probe"), "closes-stamp", absl::StrCat(state.range(0))};
+  double summary_ms = 0, max_rss_mb = 0;
+  for (auto _ : state) {
+    int out[2];
+    if (pipe(out) != 0) {
+      state.SkipWithError("pipe");
+      return;
+    }
+    std::vector<char*> c_argv;
+    for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+    c_argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+      int null = open("/dev/null", O_WRONLY);
+      dup2(out[1], 1);
+      dup2(null, 2);
+      execve(c_argv[0], c_argv.data(), environ);
+      _exit(127);
+    }
+    close(out[1]);
+    std::string text;
+    char buf[256];
+    ssize_t n;
+    while ((n = read(out[0], buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+    close(out[0]);
+    int status;
+    struct rusage usage;
+    while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long stamp = std::atoll(text.c_str());
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stamp == 0) {
+      state.SkipWithError("the run failed");
+      return;
+    }
+    summary_ms += (static_cast<double>(now.tv_sec) * 1e9 + static_cast<double>(now.tv_nsec) -
+                   static_cast<double>(stamp)) / 1e6;
+    max_rss_mb = std::max(max_rss_mb, static_cast<double>(usage.ru_maxrss) / 1024);
+  }
+  state.counters["summary_ms"] = summary_ms / static_cast<double>(state.iterations());
+  state.counters["max_rss_mb"] = max_rss_mb;
+}
+
+BENCHMARK(BM_MillionFiresSummary)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 // 0 round trips: what starting the program (and ipcfault, or strace) costs;
 // the difference to 20000 is what the calls cost.

@@ -26,17 +26,13 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "ipcfault/inject/internal/fire_log.h"
 
 namespace ipcfault::cli {
 
-// A value of a flat JSON object: a string, an integer, or null.
-using JsonScalar = std::variant<std::monostate, int64_t, std::string>;
-
-// Parses one line holding a flat JSON object whose values are strings,
-// integers or null, as the fire log writes them. nullopt if the line is not
-// exactly that (nested values, trailing bytes, bad escapes...).
-std::optional<std::map<std::string, JsonScalar>> ParseFlatJsonObject(
-    absl::string_view line);
+// The fire log's reader (one codec with its writer: fire_log.h).
+using inject_internal::JsonScalar;
+using inject_internal::ParseFlatJsonObject;
 
 struct RuleFires {
   uint64_t fired = 0;

@@ -25,7 +25,13 @@
 #define IPCFAULT_INJECT_INTERNAL_FIRE_LOG_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
 
+#include "absl/strings/string_view.h"
 #include "ipcfault/inject/internal/engine.h"
 
 namespace ipcfault::inject_internal {
@@ -47,6 +53,37 @@ size_t FormatFireLine(const FiredFault& fault, char* buf, size_t size,
 // where a program that closes or dup2()s over every fd would break it.
 // Returns whether the whole line was written. Preserves errno.
 bool AppendToFile(const char* path, const char* data, size_t n);
+
+// Reading the log back: the other half of the codec (fire_log_read.cc; not
+// async-signal-safe, it allocates). Whoever reads fire logs (the tests,
+// `ipcfault record`, a sweep) reads them with these.
+
+// A value of a flat JSON object: a string, an integer, or null.
+using JsonScalar = std::variant<std::monostate, int64_t, std::string>;
+
+// Parses one line holding a flat JSON object whose values are strings,
+// integers or null, as FormatFireLine writes them. nullopt if the line is not
+// exactly that (nested values, trailing bytes, bad escapes, a key twice...).
+std::optional<std::map<std::string, JsonScalar>> ParseFlatJsonObject(
+    absl::string_view line);
+
+// One fire record, as FormatFireLine wrote it.
+struct FireLogLine {
+  std::string time;
+  std::string run;  // "" when the line has none
+  int64_t pid = 0, tid = 0;
+  std::string call;
+  uint32_t rule = 0;
+  std::string rule_text;
+  std::string action;
+  JsonScalar error;  // a name, a number, or null
+  int64_t fd = -1;
+  uint64_t ordinal = 0;
+};
+
+// Parses one line (without its '\n') of the fire log: exactly the fields
+// FormatFireLine writes, "run" optional. nullopt otherwise.
+std::optional<FireLogLine> ParseFireLine(absl::string_view line);
 
 }  // namespace ipcfault::inject_internal
 

@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <variant>
 #include <thread>
 #include <vector>
 
@@ -223,6 +225,45 @@ TEST(AppendToFile, ConcurrentWritersNeverInterleave) {
     pos = nl + 1;
   }
   EXPECT_EQ(lines, kThreads * kLines);
+}
+
+// One codec: every line FormatFireLine writes, ParseFireLine reads back to
+// the same fields; anything short of a whole record is refused.
+TEST(ParseFireLine, ReadsBackWhatFormatFireLineWrote) {
+  FiredFault fault = ConnectRefused();
+  fault.rule_text = "with \"quotes\", a \\ and a \n";
+  std::string line = Format(fault);
+  ASSERT_FALSE(line.empty());
+  line.pop_back();  // the '\n'
+  std::optional<FireLogLine> read = ParseFireLine(line);
+  ASSERT_TRUE(read.has_value()) << line;
+  EXPECT_EQ(read->time, "2026-11-25T01:02:03.123456789Z");
+  EXPECT_EQ(read->run, "");
+  EXPECT_EQ(read->pid, 4242);
+  EXPECT_EQ(read->tid, 4243);
+  EXPECT_EQ(read->call, "connect");
+  EXPECT_EQ(read->rule, 0u);
+  EXPECT_EQ(read->rule_text, fault.rule_text);
+  EXPECT_EQ(read->action, "error");
+  EXPECT_EQ(std::get<std::string>(read->error), "ECONNREFUSED");
+  EXPECT_EQ(read->fd, 3);
+  EXPECT_EQ(read->ordinal, 1u);
+
+  char buf[kFireLineMax];
+  FiredFault shortened = ConnectRefused();
+  shortened.action = Action::kShort;
+  size_t n = FormatFireLine(shortened, buf, sizeof(buf), "9-abc");
+  read = ParseFireLine(std::string(buf, n - 1));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->run, "9-abc");
+  EXPECT_EQ(read->action, "short");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(read->error));
+
+  EXPECT_FALSE(ParseFireLine(R"({"pid":10,"rule":0})").has_value());
+  EXPECT_FALSE(ParseFireLine(line + "x").has_value());
+  std::string extra = line;
+  extra.insert(extra.size() - 1, R"(,"more":1)");
+  EXPECT_FALSE(ParseFireLine(extra).has_value());
 }
 
 }  // namespace

@@ -53,6 +53,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "ipcfault/inject/internal/arm_rules.h"
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/internal/control_attach.h"
 #include "ipcfault/inject/internal/control_region.h"
@@ -327,16 +328,15 @@ void Init() {
       }
     }
     if (!rules->empty()) {
-      std::vector<std::string> texts;
-      for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
-      auto group =
-          std::make_shared<RuleGroup>(*std::move(rules), std::move(texts));
-      // The engine reads IPCFAULT_SEED here, for p= rules without seed=.
-      // It keeps the group armed for the life of the process (and of its
-      // forked children): nothing disarms it, so exit handlers and
-      // destructors still see the faults.
-      if (absl::Status armed = ArmGroup(std::move(group)); !armed.ok()) {
-        Refuse(absl::StrCat("ipcfault: ", source, ": ", armed.message()));
+      // The same path as ipcfault::Arm (arm_rules.h). The engine reads
+      // IPCFAULT_SEED here, for p= rules without seed=, and holds the group:
+      // it stays armed for the life of the process (and of its forked
+      // children); nothing disarms it, so exit handlers and destructors
+      // still see the faults.
+      absl::StatusOr<std::shared_ptr<RuleGroup>> group =
+          ArmRules(*std::move(rules));
+      if (!group.ok()) {
+        Refuse(absl::StrCat("ipcfault: ", source, ": ", group.status().message()));
       }
     }
   }
