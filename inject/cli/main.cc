@@ -34,6 +34,7 @@
 #include "ipcfault/inject/cli/program.h"
 #include "ipcfault/inject/cli/run_options.h"
 #include "ipcfault/inject/cli/spawn.h"
+#include "ipcfault/inject/cli/sweep.h"
 #include "ipcfault/inject/internal/error_names.h"
 #include "ipcfault/inject/rule.h"
 #include "ipcfault/inject/scenario.h"
@@ -59,6 +60,8 @@ Commands:
   run      run a program with fault-injection rules (through LD_PRELOAD)
   check    validate scenario files and print them in canonical form
   calls    list the calls, call sets, documented errors and rule keys
+  record   run a program once and list its calls and call sites
+  sweep    find the faults a program or test does not survive
   help     show help for a command
 
 Options:
@@ -727,6 +730,8 @@ int Main(int argc, char** argv) {
     if (rest[0] == "run") std::cout << kRunHelp;
     else if (rest[0] == "check") std::cout << kCheckHelp;
     else if (rest[0] == "calls") std::cout << kCallsHelp;
+    else if (rest[0] == "record") std::cout << kRecordHelp;
+    else if (rest[0] == "sweep") std::cout << kSweepHelp;
     else {
       PrintUsageError("", absl::StrCat("unknown command '", rest[0], "'"));
       return kExitUsage;
@@ -736,11 +741,13 @@ int Main(int argc, char** argv) {
   if (command == "run") return Run(rest, argv0);
   if (command == "check") return Check(rest);
   if (command == "calls") return Calls(rest);
+  if (command == "record") return RecordCommand(rest, argv0, &FindPreloadLibrary);
+  if (command == "sweep") return SweepCommand(rest, argv0, &FindPreloadLibrary);
   if (absl::StartsWith(command, "-")) {
     PrintUsageError("", absl::StrCat("unknown option '", command, "'"));
   } else {
     PrintUsageError("", absl::StrCat("unknown command '", command,
-                                     "' (commands: run, check, calls, help)"));
+                                     "' (commands: run, check, calls, record, sweep, help)"));
   }
   return kExitUsage;
 }

@@ -68,6 +68,7 @@
 #include "ipcfault/inject/bypass.h"
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/internal/arming.h"
+#include "ipcfault/inject/internal/call_stack.h"
 
 namespace ipcfault::inject_internal {
 
@@ -86,6 +87,7 @@ struct ArmedRule {
   FdFilter fd;
   int port;
   int sig;
+  uint64_t site;                // site= : a call-stack hash; 0 = any
   pid_t thread;                 // 0: any thread
   const std::function<bool(const CallSite&)>* predicate;  // null: none
   const Rule* rule;             // the action fields, read on a fire
@@ -206,6 +208,7 @@ void PublishLocked() {
       armed.fd = rule.fd;
       armed.port = rule.port;
       armed.sig = rule.sig;
+      armed.site = rule.site;
       armed.thread = rule.thread.value_or(0);
       armed.predicate = rule.predicate ? &rule.predicate : nullptr;
       armed.rule = &rule;
@@ -371,6 +374,13 @@ class CallFacts {
     return tid_;
   }
 
+  // The hash of the call's stack (call_stack.h), walked only if a rule
+  // names a site.
+  uint64_t stack_hash() {
+    if (stack_hash_ == 0) stack_hash_ = CallSiteHash();
+    return stack_hash_;
+  }
+
  private:
   const CallSite& site_;
   FdKind kind_ = FdKind::kUnknown;
@@ -378,6 +388,7 @@ class CallFacts {
   int local_port_ = -1;
   int peer_port_ = -1;
   pid_t tid_ = 0;
+  uint64_t stack_hash_ = 0;
 };
 
 bool Matches(const ArmedRule& rule, CallMask bit, const CallSite& site, CallFacts& facts) {
@@ -407,6 +418,8 @@ bool Matches(const ArmedRule& rule, CallMask bit, const CallSite& site, CallFact
   if (rule.port >= 0 && !facts.HasPort(rule.port)) return false;
   if (rule.thread != 0 && facts.tid() != rule.thread) return false;
   if (rule.predicate != nullptr && !(*rule.predicate)(site)) return false;
+  // Last: walking the stack is the dearest test.
+  if (rule.site != 0 && facts.stack_hash() != rule.site) return false;
   return true;
 }
 
@@ -463,6 +476,7 @@ void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, Injection&
     fault.action = rule.action;
     fault.error = rule.action == Action::kError ? rule.error : 0;
     fault.fd = site.fd;
+    fault.count = site.count;
     fault.pid = CurrentPid();
     fault.tid = facts.tid();
     fault.ordinal = ordinal;
@@ -496,6 +510,8 @@ Injection Decide(const CallSite& site) {
 }
 
 void SetFireHook(FireHook hook) { fire_hook.store(hook, std::memory_order_release); }
+
+FireHook CurrentFireHook() { return fire_hook.load(std::memory_order_acquire); }
 
 bool ProbabilityDraw(uint64_t seed, uint32_t index, uint64_t ordinal, double p) {
   if (p >= 1.0) return true;
@@ -566,6 +582,13 @@ absl::Status ArmGroup(std::shared_ptr<RuleGroup> group) {
     if (rule.probability < 1.0 && !rule.seed.has_value()) {
       absl::StatusOr<uint64_t> seed = ProcessSeedLocked();
       if (!seed.ok()) return seed.status();
+      break;
+    }
+  }
+  for (size_t i = 0; i < group->size(); ++i) {
+    // Walking a stack allocates the first time: not in a call being decided.
+    if (group->rule(i).site != 0) {
+      WarmCallStack();
       break;
     }
   }

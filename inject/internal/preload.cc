@@ -46,6 +46,7 @@
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
+#include "ipcfault/inject/internal/sweep_support.h"
 #include "ipcfault/inject/scenario.h"
 
 extern "C" void IpcfaultPreloadInit();
@@ -235,6 +236,9 @@ void Init() {
       }
     }
   }
+
+  // `ipcfault record` and `ipcfault sweep` (sweep_support.h).
+  if (const char* error = nullptr; !StartSweepSupport(&error)) Refuse(error);
 
   // Last: arming above still reads the environment.
   if (scope == "first") StripFromEnvironment();
