@@ -20,6 +20,13 @@
 //   ipcfault_probe touch PATH     creates PATH
 //   ipcfault_probe cat            copies stdin to stdout
 //   ipcfault_probe wait-term      prints "ready", exits 7 on SIGTERM
+//   ipcfault_probe count-ints     prints "ready pgid=G", "INT" per SIGINT;
+//                                 on SIGTERM prints "ints N", exits 0
+//   ipcfault_probe spawn-proc-environ PROG ARG...  as spawn, with the
+//                                 environment read from /proc/self/environ
+//   ipcfault_probe closes N       N calls of close(-1)
+//   ipcfault_probe connect-then-wait N  N connects, then as wait-term
+//   ipcfault_probe setuid UID CMD...  setgid+setuid to UID, then CMD
 //   ipcfault_probe round-trips N  N one-byte round trips over a socketpair
 //                                 to a forked echo child (benchmarks)
 
@@ -30,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -182,6 +190,67 @@ int WaitTerm() {
   return 7;
 }
 
+volatile sig_atomic_t ints = 0;
+
+// Counts the SIGINTs it gets, acknowledging each with "INT\n" on stdout;
+// on SIGTERM prints "ints N" and exits 0.
+int CountInts() {
+  struct sigaction action = {};
+  action.sa_handler = [](int) {
+    ints = ints + 1;
+    if (write(STDOUT_FILENO, "INT\n", 4) != 4) _exit(101);
+  };
+  sigaction(SIGINT, &action, nullptr);
+  action.sa_handler = [](int) { got_term = 1; };
+  sigaction(SIGTERM, &action, nullptr);
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  printf("ready pgid=%d\n", static_cast<int>(getpgrp()));
+  fflush(stdout);
+  while (!got_term) sigsuspend(&old);
+  printf("ints %d\n", static_cast<int>(ints));
+  return 0;
+}
+
+// A fired call as cheap as can be: close(-1), N times (the benchmarks'
+// million-fire run, with a rule on close).
+int Closes(long n) {
+  for (long i = 0; i < n; ++i) close(-1);
+  return 0;
+}
+
+// fork + execve PROG with the environment read back from /proc/self/environ
+// (the strings the process started with, as a program that copied them
+// early would have them), waits; exits as it did.
+int SpawnWithProcEnviron(char** argv) {
+  std::string raw;
+  FILE* f = fopen("/proc/self/environ", "re");
+  if (f == nullptr) Die("/proc/self/environ");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) raw.append(buf, n);
+  fclose(f);
+  std::vector<std::string> vars;
+  for (size_t start = 0; start < raw.size();) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    if (end > start) vars.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  std::vector<char*> env;
+  for (std::string& v : vars) env.push_back(v.data());
+  env.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) Die("fork");
+  if (pid == 0) {
+    execve(argv[0], argv, env.data());
+    Die(argv[0]);
+  }
+  return WaitChild(pid);
+}
+
 int RoundTrips(long n) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) Die("socketpair");
@@ -207,7 +276,9 @@ int RoundTrips(long n) {
 int Usage() {
   fprintf(stderr, "usage: ipcfault_probe connect N | connect-then-fork N M | fork CMD... | cd DIR CMD... | spawn PROG ARG... | "
                   "hammer P N | env | exit N | signal SIG | touch PATH | cat | "
-                  "wait-term | round-trips N\n");
+                  "wait-term | round-trips N | count-ints | closes N | "
+                  "connect-then-wait N | setuid UID CMD... | "
+                  "spawn-proc-environ PROG ARG...\n");
   return 100;
 }
 
@@ -267,6 +338,21 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "wait-term" && argc == 2) return WaitTerm();
+  if (cmd == "count-ints" && argc == 2) return CountInts();
+  if (cmd == "spawn-proc-environ" && argc >= 3) return SpawnWithProcEnviron(argv + 2);
+  if (cmd == "closes" && argc == 3) return Closes(atol(argv[2]));
+  if (cmd == "connect-then-wait" && argc == 3) {
+    Connects(atoi(argv[2]), false);
+    return WaitTerm();
+  }
+  if (cmd == "setuid" && argc >= 4) {
+    gid_t gid = static_cast<gid_t>(atoi(argv[2]));
+    uid_t uid = static_cast<uid_t>(atoi(argv[2]));
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+      Die("setuid");
+    }
+    return Main(argc - 2, argv + 2);
+  }
   if (cmd == "round-trips" && argc == 3) return RoundTrips(atol(argv[2]));
   return Usage();
 }

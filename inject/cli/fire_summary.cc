@@ -181,6 +181,7 @@ FireCounts CountFires(absl::string_view log, size_t rule_count,
     RuleFires& fires = counts.rules[static_cast<size_t>(*rule)];
     ++fires.fired;
     fires.pids.insert(static_cast<pid_t>(*pid));
+    fires.processes = fires.pids.size();
   }
   return counts;
 }
@@ -198,8 +199,8 @@ std::string FormatSummary(absl::Span<const std::string> rule_texts,
     }
     absl::StrAppend(&out, "fired ", fires->fired,
                     fires->fired == 1 ? " time" : " times", " (",
-                    fires->pids.size(),
-                    fires->pids.size() == 1 ? " process" : " processes",
+                    fires->processes,
+                    fires->processes == 1 ? " process" : " processes",
                     ")\n");
   }
   if (counts.malformed > 0 || counts.unknown_rule > 0) {

@@ -1,8 +1,9 @@
 // inject/cli/fire_summary.h
 //
 // The summary `ipcfault run` prints after the program exits: for each rule,
-// how often it fired and in how many processes, read back from the JSON
-// lines the preload library appended to the fire log (see
+// how often it fired and in how many processes. `ipcfault run` takes the
+// counts from the run's shared counters (inject/internal/shared_counts.h);
+// CountFires reads them back from a fire log's JSON lines instead (see
 // inject/internal/fire_log.h for the line format).
 //
 //   FireCounts counts = CountFires(log_text, rule_texts.size());
@@ -39,7 +40,8 @@ std::optional<std::map<std::string, JsonScalar>> ParseFlatJsonObject(
 
 struct RuleFires {
   uint64_t fired = 0;
-  std::set<pid_t> pids;  // the processes it fired in
+  uint64_t processes = 0;  // how many processes it fired in
+  std::set<pid_t> pids;    // which (CountFires only: the log names them)
 };
 
 struct FireCounts {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "ipcfault/inject/internal/preloadable.h"
 
 namespace ipcfault::cli {
 namespace {
@@ -150,18 +151,19 @@ absl::Status CheckPreloadableAt(const std::string& path, int depth) {
     return absl::PermissionDeniedError(
         absl::StrCat(path, ": not a regular file"));
   }
-  if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-      ((st.st_mode & S_ISGID) && st.st_gid != getegid())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path,
-        " is set-user-ID or set-group-ID: the dynamic loader ignores "
-        "LD_PRELOAD for it, so no fault could be injected"));
-  }
-  if (fgetxattr(file.fd(), "security.capability", nullptr, 0) > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path,
-        " has file capabilities: the dynamic loader ignores LD_PRELOAD for "
-        "it, so no fault could be injected"));
+  // Exactly where the kernel would set AT_SECURE for this process's exec
+  // of the file (preloadable.h): a set-user-ID root program run by root,
+  // or a program with file capabilities run by root, is fine.
+  inject_internal::ExecFile exec_file;
+  if (inject_internal::DescribeExecFile(file.fd(), &exec_file)) {
+    char buf[128];
+    if (const char* why = inject_internal::SecureExecReason(
+            inject_internal::CurrentCredentials(), exec_file, buf, sizeof(buf))) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " would run in secure-execution mode (", why,
+          "), where the dynamic loader ignores LD_PRELOAD, so no fault could "
+          "be injected"));
+    }
   }
 
   unsigned char head[256] = {};

@@ -33,9 +33,12 @@ absl::StatusOr<std::string> FindProgram(absl::string_view name,
 // Checks that a program exec'd from `path` loads LD_PRELOAD libraries built
 // for this machine: an ELF executable with a PT_INTERP program header (a
 // dynamic loader) of this binary's class and machine, or a `#!` script
-// whose interpreter passes the same check. Set-user-ID/-group-ID programs
-// and programs with file capabilities run in secure-execution mode, where
-// the loader ignores our LD_PRELOAD, and fail too.
+// whose interpreter passes the same check. A program that this process
+// would exec in secure-execution mode (AT_SECURE: a set-user-ID or
+// set-group-ID file that changes the effective id away from the real one,
+// or file capabilities that raise a non-root user's privilege), where the
+// loader ignores our LD_PRELOAD, fails too, saying why; root running a
+// file with capabilities, or a set-user-ID file of its own, does not.
 //
 // Returns FailedPrecondition with a message saying why faults cannot be
 // injected (statically linked, ...), NotFound / PermissionDenied if the file

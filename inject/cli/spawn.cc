@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,8 +20,6 @@
 
 namespace ipcfault::cli {
 namespace {
-
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -41,14 +41,40 @@ void WriteAll(int fd, const void* data, size_t n) {
   }
 }
 
+// The controlling terminal, if this process's group is its foreground
+// group (only then may the program's group take it over); else -1.
+int ForegroundTerminal() {
+  int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (tty < 0) return -1;
+  if (tcgetpgrp(tty) != getpgrp()) {
+    close(tty);
+    return -1;
+  }
+  return tty;
+}
+
+// Makes `pgid` the foreground group of `tty`. A process outside the
+// foreground group gets SIGTTOU for this unless it blocks it: the caller
+// has it blocked (SIGTTOU is in the spawner's blocked set).
+void GiveTerminal(int tty, pid_t pgid) {
+  if (tty >= 0) tcsetpgrp(tty, pgid);
+}
+
 }  // namespace
+
+const std::vector<int>& ForwardedSignals() {
+  static const std::vector<int>* const kSignals = new std::vector<int>{
+      SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
+  return *kSignals;
+}
 
 // No signal handlers: the forwarded signals and SIGCHLD are blocked and
 // taken synchronously with sigwaitinfo(), so nothing runs in a signal
 // context, and a sanitizer that defers handlers cannot delay a forward.
 absl::StatusOr<int> SpawnAndWait(const std::string& path,
                                  const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& env) {
+                                 const std::vector<std::string>& env,
+                                 const SpawnOptions& options) {
   std::vector<char*> c_argv = CStrings(argv);
   std::vector<char*> c_env = CStrings(env);
 
@@ -57,31 +83,51 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
 
-  sigset_t waited, old_mask;
+  sigset_t waited, blocked, old_mask;
   sigemptyset(&waited);
   sigaddset(&waited, SIGCHLD);
   // A signal this process ignores (nohup, a background job) stays ignored,
   // and the child inherits the ignoring.
-  for (int sig : kForwarded) {
+  for (int sig : ForwardedSignals()) {
     struct sigaction current;
     sigaction(sig, nullptr, &current);
     if (current.sa_handler != SIG_IGN) sigaddset(&waited, sig);
   }
+  // SIGTTOU and SIGTTIN blocked while this process hands the terminal over
+  // and takes it back from outside the foreground group.
+  blocked = waited;
+  sigaddset(&blocked, SIGTTOU);
+  sigaddset(&blocked, SIGTTIN);
   // With SIGCHLD ignored the kernel would reap the child itself, and its
   // exit status would be lost.
   struct sigaction old_chld, dfl = {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   sigaction(SIGCHLD, &dfl, &old_chld);
-  pthread_sigmask(SIG_BLOCK, &waited, &old_mask);
+  pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
 
+  int tty = ForegroundTerminal();
+  const pid_t parent = getpid();
   std::fflush(nullptr);
   pid_t child = fork();
   if (child == 0) {
-    // The child, before exec: async-signal-safe calls only.
+    // The child, before exec: async-signal-safe calls only. It dies with
+    // its parent, even one killed by SIGKILL; if the parent is already gone,
+    // it does not start at all.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(128 + SIGKILL);
+    // Its own process group, the terminal's foreground one (both here and
+    // in the parent, whichever runs first: no window where the program
+    // could read the terminal from a background group).
+    setpgid(0, 0);
+    GiveTerminal(tty, getpid());
     sigaction(SIGCHLD, &old_chld, nullptr);
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     close(report[0]);
+    for (int fd : options.inherit_fds) {
+      int flags = fcntl(fd, F_GETFD);
+      if (flags >= 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
     execve(path.c_str(), c_argv.data(), c_env.data());
     int err = errno;
     WriteAll(report[1], &err, sizeof(err));
@@ -94,6 +140,8 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   if (child < 0) {
     result = absl::ErrnoToStatus(fork_errno, "fork");
   } else {
+    setpgid(child, child);  // EACCES once it has exec'd: then it did it
+    GiveTerminal(tty, child);
     int exec_errno = 0;
     ssize_t got;
     do {
@@ -102,15 +150,37 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
     int status = 0;
     pid_t waited_pid = 0;
     for (;;) {
-      waited_pid = waitpid(child, &status, WNOHANG);
-      if (waited_pid != 0 && !(waited_pid < 0 && errno == EINTR)) break;
+      waited_pid = waitpid(child, &status, WNOHANG | WUNTRACED);
+      if (waited_pid < 0 && errno == EINTR) continue;
+      if (waited_pid > 0 && WIFSTOPPED(status)) {
+        // Job control: the program stopped for the terminal (Ctrl-Z, or a
+        // read or write from the background). Take the terminal back and
+        // stop likewise, so the shell sees its job stop; when continued
+        // (`fg`, `bg`), hand the terminal on if this process got it, and
+        // continue the program. A plain SIGSTOP is someone else's business:
+        // this process waits on.
+        int stop = WSTOPSIG(status);
+        if (stop == SIGTSTP || stop == SIGTTIN || stop == SIGTTOU) {
+          GiveTerminal(tty, getpgrp());
+          kill(getpid(), SIGSTOP);
+          if (tty >= 0) close(tty);
+          tty = ForegroundTerminal();
+          GiveTerminal(tty, child);
+          kill(-child, SIGCONT);
+        }
+        continue;
+      }
+      if (waited_pid != 0) break;
       siginfo_t info;
       int sig = sigwaitinfo(&waited, &info);
       if (sig < 0 || sig == SIGCHLD) continue;
-      // si_code <= 0: sent by a process (kill, sigqueue, tgkill). Signals
-      // from the terminal (SI_KERNEL) already went to the whole process
-      // group, the child included.
-      if (info.si_code <= 0 && info.si_pid != child) kill(child, sig);
+      // Whoever sent it (another process, this process's group, the
+      // kernel), it reached this process only: the program is in a group
+      // of its own. Forward it once, to that group, unless the program
+      // itself sent it.
+      if (!(info.si_code <= 0 && info.si_pid == child)) {
+        if (kill(-child, sig) != 0) kill(child, sig);
+      }
     }
     if (got == static_cast<ssize_t>(sizeof(exec_errno))) {
       result = absl::ErrnoToStatus(exec_errno, path);
@@ -121,6 +191,8 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
     }
   }
   close(report[0]);
+  GiveTerminal(tty, getpgrp());
+  if (tty >= 0) close(tty);
 
   // A SIGCHLD still pending is ours and spent; drop it before unblocking.
   sigset_t chld;

@@ -1,9 +1,17 @@
 // inject/cli/spawn.h
 //
-// Running the program under test: fork, exec, wait, with its stdin, stdout
-// and stderr passed through and the termination signals a supervisor gets
-// (SIGINT, SIGTERM, SIGHUP, SIGQUIT) forwarded to it, as a shell or
-// `timeout` would.
+// Running the program under test as a supervisor should (tini and GNU
+// timeout are the models): fork, exec, wait, stdin/stdout/stderr passed
+// through, and
+//  - its own process group, made the terminal's foreground group when this
+//    process held the terminal, so that each signal reaches it once: typed
+//    at the terminal, it goes to the program's group only; sent to this
+//    process or to this process's group, it reaches this process only, which
+//    forwards it to the program's group;
+//  - job control kept: when the program stops (Ctrl-Z), this process takes
+//    the terminal back and stops too, and carries SIGCONT back to it;
+//  - death together: the program gets SIGKILL if this process dies, even by
+//    SIGKILL (PR_SET_PDEATHSIG), so it never runs on under init.
 //
 //   absl::StatusOr<int> status = SpawnAndWait(path, argv, env);
 //   if (status.ok()) return ShellExitCode(*status);
@@ -23,17 +31,26 @@
 
 namespace ipcfault::cli {
 
+// The signals forwarded to the program's process group when this process
+// receives them (from anyone but the program itself): SIGINT, SIGTERM,
+// SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH.
+const std::vector<int>& ForwardedSignals();
+
+struct SpawnOptions {
+  // Descriptors (close-on-exec here) that the program inherits, under the
+  // same numbers.
+  std::vector<int> inherit_fds;
+};
+
 // Execs `path` with `argv` (argv[0] first) and `env` ("NAME=value") in a
-// child process and waits for it. Signals that another process sends to this
-// one (SIGINT, SIGTERM, SIGHUP, SIGQUIT) are forwarded to the child; the same
-// signals from the terminal reach the child directly (it is in the same
-// process group) and are not sent twice. Signals this process ignores stay
-// ignored, in the child too. Returns the wait status; an exec
-// failure returns the errno as a status (NotFound for ENOENT,
-// PermissionDenied for EACCES, ...), naming `path`.
+// child process, in a process group of its own, and waits for it. Signals
+// this process ignores stay ignored, in the child too. Returns the wait
+// status; an exec failure returns the errno as a status (NotFound for
+// ENOENT, PermissionDenied for EACCES, ...), naming `path`.
 absl::StatusOr<int> SpawnAndWait(const std::string& path,
                                  const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& env);
+                                 const std::vector<std::string>& env,
+                                 const SpawnOptions& options = {});
 
 // The exit status a shell reports for a wait status: the exit code, or 128+N
 // for a program killed by signal N.

@@ -12,6 +12,9 @@
 //                           file (fire_log.h); default under Bazel:
 //                           $TEST_UNDECLARED_OUTPUTS_DIR/ipcfault.log, else
 //                           none; set and empty: none
+//   IPCFAULT_COUNTS         set by `ipcfault run`: the run's shared fire
+//                           counters (shared_counts.h), which every fire
+//                           of this process adds to
 //   IPCFAULT_SCOPE          all (default): every descendant inherits
 //                           LD_PRELOAD and these variables, so what the
 //                           program execs gets the same faults;
@@ -31,10 +34,14 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +54,7 @@
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
 #include "ipcfault/inject/internal/sweep_support.h"
+#include "ipcfault/inject/internal/shared_counts.h"
 #include "ipcfault/inject/scenario.h"
 
 extern "C" void IpcfaultPreloadInit();
@@ -60,9 +68,19 @@ char log_path[PATH_MAX];
 // The run this process belongs to (IPCFAULT_RUN_ID), or "".
 char run_id[65];
 
+// The run's shared counters (IPCFAULT_COUNTS, set by `ipcfault run`), if
+// this process reached them. Set once at load, before any rule is armed.
+SharedCounts* shared_counts = nullptr;
+
+// The file name this library was loaded under (LD_PRELOAD entries name it),
+// set at load.
+char own_file_name[NAME_MAX + 1];
+
 // The fire hook: runs on the thread that made the call, possibly in a signal
 // handler. Async-signal-safe.
-void LogFire(const FiredFault& fault) {
+void RecordFire(const FiredFault& fault) {
+  if (shared_counts != nullptr) shared_counts->RecordFire(fault.rule_index);
+  if (log_path[0] == '\0') return;
   char line[kFireLineMax];
   size_t n = FormatFireLine(fault, line, sizeof(line), run_id);
   AppendToFile(log_path, line, n);
@@ -126,16 +144,72 @@ absl::string_view Basename(absl::string_view path) {
   return slash == absl::string_view::npos ? path : path.substr(slash + 1);
 }
 
+constexpr const char* kOwnVariables[] = {
+    "IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE", "IPCFAULT_SEED",
+    "IPCFAULT_LOG",      "IPCFAULT_SCOPE",         "IPCFAULT_RUN_ID",
+    kCountsVariable};
+
+// The name this library was loaded under ("libipcfault_preload.so").
+absl::string_view OwnName() {
+  Dl_info self = {};
+  if (dladdr(reinterpret_cast<void*>(&IpcfaultPreloadInit), &self) != 0 &&
+      self.dli_fname != nullptr) {
+    return Basename(self.dli_fname);
+  }
+  return "libipcfault_preload.so";
+}
+
+// The entries of the environment as the process started with it (the
+// strings the kernel put on the stack) that name this library or configure
+// it: LD_PRELOAD and the IPCFAULT_* variables.
+std::vector<char*> OriginalEntries() {
+  std::vector<char*> entries;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    absl::string_view var(*e);
+    absl::string_view name = var.substr(0, var.find('='));
+    bool ours = name == "LD_PRELOAD";
+    for (const char* own : kOwnVariables) ours = ours || name == own;
+    if (ours && name.size() < var.size()) entries.push_back(*e);
+  }
+  return entries;
+}
+
+// IPCFAULT_SCOPE=first, for a program that keeps its own copy of the
+// environment (the envp of main, an array a library copied before this
+// library's constructor ran, /proc/self/environ): overwrites, in place,
+// this library's entries in LD_PRELOAD with spaces (which the loader skips)
+// and the IPCFAULT_* strings with NULs (an empty entry names no variable),
+// so every copy that points at the original strings loses them too.
+void WipeOriginalEntries(const std::vector<char*>& entries) {
+  const absl::string_view own_name = OwnName();
+  for (char* entry : entries) {
+    size_t length = strlen(entry);
+    if (strncmp(entry, "LD_PRELOAD=", 11) != 0) {
+      memset(entry, 0, length);
+      continue;
+    }
+    // Each token of the list, separated by ':' or ' ' as ld.so reads it.
+    char* p = entry + 11;
+    char* end = entry + length;
+    while (p < end) {
+      char* token_end = p;
+      while (token_end < end && *token_end != ':' && *token_end != ' ') ++token_end;
+      if (Basename(absl::string_view(p, static_cast<size_t>(token_end - p))) ==
+          own_name) {
+        memset(p, ' ', static_cast<size_t>(token_end - p));
+      }
+      p = token_end + 1;
+    }
+    // Nothing else was preloaded: no LD_PRELOAD at all.
+    if (strspn(entry + 11, ": ") == length - 11) memset(entry, 0, length);
+  }
+}
+
 // IPCFAULT_SCOPE=first: what this process execs must not load the library
 // or see the scenario. Drops this library's entries from LD_PRELOAD (by file
 // name, however the path was spelled) and the IPCFAULT_* variables.
 void StripFromEnvironment() {
-  Dl_info self = {};
-  absl::string_view own_name = "libipcfault_preload.so";
-  if (dladdr(reinterpret_cast<void*>(&IpcfaultPreloadInit), &self) != 0 &&
-      self.dli_fname != nullptr) {
-    own_name = Basename(self.dli_fname);
-  }
+  const absl::string_view own_name = OwnName();
   std::string preload = GetEnv("LD_PRELOAD");
   std::vector<absl::string_view> kept;
   // ld.so separates LD_PRELOAD entries by colons or spaces.
@@ -148,14 +222,18 @@ void StripFromEnvironment() {
   } else {
     setenv("LD_PRELOAD", absl::StrJoin(kept, ":").c_str(), 1);
   }
-  for (const char* name : {"IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE",
-                           "IPCFAULT_SEED", "IPCFAULT_LOG", "IPCFAULT_SCOPE",
-                           "IPCFAULT_RUN_ID"}) {
-    unsetenv(name);
-  }
+  for (const char* name : kOwnVariables) unsetenv(name);
 }
 
 void Init() {
+  {
+    absl::string_view name = OwnName();
+    size_t n = std::min(name.size(), sizeof(own_file_name) - 1);
+    memcpy(own_file_name, name.data(), n);
+    own_file_name[n] = '\0';
+  }
+  // Before anything here changes the environment.
+  const std::vector<char*> original_entries = OriginalEntries();
   const char* text_env = getenv("IPCFAULT_SCENARIO");
   const char* file_env = getenv("IPCFAULT_SCENARIO_FILE");
   std::string scope = GetEnv("IPCFAULT_SCOPE");
@@ -220,8 +298,23 @@ void Init() {
         } else {
           close(fd);
           memcpy(log_path, log.c_str(), log.size() + 1);
-          SetFireHook(&LogFire);
         }
+      }
+      if (const char* spec = getenv(kCountsVariable); spec != nullptr) {
+        std::string why;
+        std::optional<SharedCounts> counts =
+            SharedCounts::Attach(spec, rules->size(), &why);
+        if (counts.has_value()) {
+          shared_counts = new SharedCounts(*std::move(counts));
+        } else {
+          WriteStderr(absl::StrCat("ipcfault: warning: ", program_invocation_name,
+                                   " (pid ", getpid(), "): ", why,
+                                   "; its fires are not counted in the "
+                                   "summary\n"));
+        }
+      }
+      if (log_path[0] != '\0' || shared_counts != nullptr) {
+        SetFireHook(&RecordFire);
       }
       std::vector<std::string> texts;
       for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
@@ -241,10 +334,42 @@ void Init() {
   if (const char* error = nullptr; !StartSweepSupport(&error)) Refuse(error);
 
   // Last: arming above still reads the environment.
-  if (scope == "first") StripFromEnvironment();
+  if (scope == "first") {
+    // What this process execs must not inherit the run's counters either.
+    if (const char* spec = getenv(kCountsVariable); spec != nullptr) {
+      int fd = -1;
+      if (sscanf(spec, "%d:", &fd) == 1 && fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    StripFromEnvironment();
+    WipeOriginalEntries(original_entries);
+  }
 }
 
 }  // namespace
+
+const char* PreloadFileName() { return own_file_name; }
+
+// Called by the exec wrappers (preload_exec.cc) before a program that the
+// library cannot enter is exec'd with it in LD_PRELOAD. Async-signal-safe.
+void NoteUnreachableExec(const char* path, const char* why) {
+  if (shared_counts != nullptr) {
+    shared_counts->RecordUnreachableExec(path, why);
+    return;
+  }
+  // Preloaded by hand: say it here, once per process.
+  static std::atomic<bool> said{false};
+  if (said.exchange(true)) return;
+  char line[PATH_MAX + 256];
+  size_t n = 0;
+  for (const char* part : {"ipcfault: warning: ", path, " (", why,
+                           ") runs without faults: the preload library cannot "
+                           "enter it\n"}) {
+    for (; *part != '\0' && n + 1 < sizeof(line); ++part) line[n++] = *part;
+  }
+  ssize_t ignored = write(STDERR_FILENO, line, n);
+  (void)ignored;
+}
+
 }  // namespace ipcfault::inject_internal
 
 // Runs when the dynamic loader initialises the library: after libc and the

@@ -9,7 +9,8 @@
 // from that call stack in a process, whatever other calls come before it,
 // and the same rule replays the run under `ipcfault run`.
 
-#include "ipcfault/inject/cli/sweep.h"
+#include "ipcfault/inject/cli/cli_util.h"
+#include "ipcfault/inject/cli/commands.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -117,17 +118,10 @@ Exit status: 0 no finding, 1 findings, 2 usage error or a failing plain run.
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFindings = 1;
-constexpr int kExitUsage = 2;
+constexpr int kExitFindings = 1;  // sweep: findings (kExitOk, kExitUsage: cli_util.h)
 
 // ---------------------------------------------------------------------------
 // Small helpers.
-
-std::string GetEnv(const char* name) {
-  const char* v = getenv(name);
-  return v != nullptr ? v : "";
-}
 
 std::string Basename(absl::string_view path) {
   size_t slash = path.rfind('/');
@@ -136,7 +130,7 @@ std::string Basename(absl::string_view path) {
 
 // POSIX I/O with O_CLOEXEC: the sweep forks from many threads at once, and
 // a /proc file may vanish while read (std::ifstream would throw).
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+absl::StatusOr<std::string> ReadWhole(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": ", strerror(errno)));
   std::string text;
@@ -298,7 +292,7 @@ std::vector<pid_t> GroupMembers(pid_t pgid) {
   while (struct dirent* e = readdir(proc)) {
     int pid;
     if (!absl::SimpleAtoi(e->d_name, &pid)) continue;
-    std::string text = ReadFile(absl::StrCat("/proc/", pid, "/stat")).value_or("");
+    std::string text = ReadWhole(absl::StrCat("/proc/", pid, "/stat")).value_or("");
     size_t close_paren = text.rfind(')');
     if (close_paren == std::string::npos) continue;
     std::vector<std::string> fields =
@@ -406,9 +400,9 @@ RunOutcome RunOnce(const RunRequest& req) {
   while (waitpid(-pid, nullptr, WNOHANG) > 0) {
   }
   FindSocketFiles(absl::StrCat(req.dir, "/tmp"), out.socket_files);
-  if (auto t = ReadFile(output_path); t.ok()) out.output = *std::move(t);
-  if (auto t = ReadFile(absl::StrCat(req.dir, "/sweep.log")); t.ok()) out.sweep_log = *std::move(t);
-  if (auto t = ReadFile(absl::StrCat(req.dir, "/fires.log")); t.ok()) out.fire_log = *std::move(t);
+  if (auto t = ReadWhole(output_path); t.ok()) out.output = *std::move(t);
+  if (auto t = ReadWhole(absl::StrCat(req.dir, "/sweep.log")); t.ok()) out.sweep_log = *std::move(t);
+  if (auto t = ReadWhole(absl::StrCat(req.dir, "/fires.log")); t.ok()) out.fire_log = *std::move(t);
   return out;
 }
 
@@ -603,7 +597,7 @@ struct Accepted {
 };
 
 absl::StatusOr<std::vector<Accepted>> LoadBaseline(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> text = ReadWhole(path);
   if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--baseline ", text.status().message()));
   std::vector<Accepted> out;
   int n = 0;
@@ -999,7 +993,7 @@ int WriteReports(const Report& rep, const SweepOptions& o) {
 // gtest's flag names. Checked by asking it to list its tests with the flag
 // only gtest knows, never by running it plainly.
 bool LooksLikeGtest(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
+  absl::StatusOr<std::string> bytes = ReadWhole(path);
   return bytes.ok() && absl::StrContains(*bytes, "gtest_list_tests");
 }
 
@@ -1069,7 +1063,7 @@ size_t NaivePlanSize(const Recording& rec) {
   return n;
 }
 
-int RunSweep(const SweepOptions& in, const std::string& argv0, PreloadFinder find_preload) {
+int RunSweep(const SweepOptions& in, const std::string& argv0) {
   SweepOptions o = in;
   if (o.shard_count == 1) {
     int total = 0, index = 0;
@@ -1102,7 +1096,7 @@ int RunSweep(const SweepOptions& in, const std::string& argv0, PreloadFinder fin
     std::cerr << "ipcfault sweep: " << s.message() << "\n";
     return kExitUsage;
   }
-  absl::StatusOr<std::string> library = find_preload(argv0);
+  absl::StatusOr<std::string> library = PreloadLibraryPath(argv0);
   if (!library.ok()) {
     std::cerr << "ipcfault sweep: " << library.status().message() << "\n";
     return kExitUsage;
@@ -1378,7 +1372,7 @@ int Merge(absl::Span<const std::string> args) {
   Report rep;
   std::set<std::string> seen;
   for (const std::string& f : files) {
-    absl::StatusOr<std::string> text = ReadFile(f);
+    absl::StatusOr<std::string> text = ReadWhole(f);
     absl::StatusOr<JsonValue> v = text.ok() ? ParseJson(*text) : absl::StatusOr<JsonValue>(text.status());
     if (!v.ok()) {
       std::cerr << "ipcfault sweep merge: " << f << ": " << v.status().message() << "\n";
@@ -1420,8 +1414,8 @@ int Merge(absl::Span<const std::string> args) {
 
 }  // namespace
 
-int RecordCommand(absl::Span<const std::string> args, const std::string& argv0,
-                  PreloadFinder find_preload) {
+int RecordCommand(absl::Span<const std::string> args, const CommandContext& context) {
+  const std::string& argv0 = context.argv0;
   std::string json;
   absl::Duration timeout = absl::Seconds(120);
   size_t i = 0;
@@ -1465,7 +1459,7 @@ int RecordCommand(absl::Span<const std::string> args, const std::string& argv0,
     std::cerr << "ipcfault record: " << s.message() << "\n";
     return kExitUsage;
   }
-  absl::StatusOr<std::string> library = find_preload(argv0);
+  absl::StatusOr<std::string> library = PreloadLibraryPath(argv0);
   if (!library.ok()) {
     std::cerr << "ipcfault record: " << library.status().message() << "\n";
     return kExitUsage;
@@ -1516,8 +1510,7 @@ int RecordCommand(absl::Span<const std::string> args, const std::string& argv0,
   return WIFSIGNALED(out.status) ? 128 + WTERMSIG(out.status) : WEXITSTATUS(out.status);
 }
 
-int SweepCommand(absl::Span<const std::string> args, const std::string& argv0,
-                 PreloadFinder find_preload) {
+int SweepCommand(absl::Span<const std::string> args, const CommandContext& context) {
   if (!args.empty() && args[0] == "merge") return Merge(args.subspan(1));
   bool help = false;
   absl::StatusOr<SweepOptions> o = ParseSweepOptions(args, &help);
@@ -1530,7 +1523,7 @@ int SweepCommand(absl::Span<const std::string> args, const std::string& argv0,
               << "\nTry 'ipcfault sweep --help' for more information.\n";
     return kExitUsage;
   }
-  return RunSweep(*o, argv0, find_preload);
+  return RunSweep(*o, context.argv0);
 }
 
 }  // namespace ipcfault::cli

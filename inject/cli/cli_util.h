@@ -1,0 +1,44 @@
+// inject/cli/cli_util.h
+//
+// What the `ipcfault` commands share: their exit statuses, the usage-error
+// message, reading a file or stdin, the environment.
+//
+//   if (IsHelp(arg)) { std::cout << kRunHelp; return kExitOk; }
+//   PrintUsageError("run", "missing '--' before the program");
+//
+// Thread-compatible (PrintUsageError writes to std::cerr).
+
+#ifndef IPCFAULT_INJECT_CLI_CLI_UTIL_H_
+#define IPCFAULT_INJECT_CLI_CLI_UTIL_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ipcfault::cli {
+
+// Exit statuses of ipcfault itself (run passes the program's through).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;  // check: a scenario is bad
+inline constexpr int kExitUsage = 2;    // bad command line, bad rules, unrunnable
+inline constexpr int kExitCannotExecute = 126;
+inline constexpr int kExitNotFound = 127;
+
+// Prints "ipcfault COMMAND: MESSAGE" and a pointer to --help on stderr.
+// An empty `command` is the tool itself.
+void PrintUsageError(absl::string_view command, absl::string_view message);
+
+// Whether `arg` asks for help (-h, --help).
+bool IsHelp(absl::string_view arg);
+
+// The contents of `path` ("-": stdin). Errors read "PATH: No such file or
+// directory" (absl::ErrnoToStatus).
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// getenv(name), or "" when unset.
+std::string GetEnv(const char* name);
+
+}  // namespace ipcfault::cli
+
+#endif  // IPCFAULT_INJECT_CLI_CLI_UTIL_H_
