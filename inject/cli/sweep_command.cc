@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -320,6 +321,13 @@ bool WaitForExit(pid_t pid, absl::Duration limit) {
   return rc > 0;
 }
 
+// The process groups of the runs under way, for the signal thread.
+std::mutex active_mu;
+std::set<pid_t>& ActiveGroups() {
+  static auto* groups = new std::set<pid_t>();
+  return *groups;
+}
+
 RunOutcome RunOnce(const RunRequest& req) {
   RunOutcome out;
   mkdir(req.dir.c_str(), 0700);
@@ -338,6 +346,7 @@ RunOutcome RunOnce(const RunRequest& req) {
     return out;
   }
   const absl::Time start = absl::Now();
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     out.start_error = absl::StrCat("fork: ", strerror(errno));
@@ -348,6 +357,9 @@ RunOutcome RunOnce(const RunRequest& req) {
   if (pid == 0) {
     // The child of a multithreaded process: async-signal-safe calls only.
     setpgid(0, 0);
+    // Dies with the sweep's thread that started it, even by SIGKILL.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int fd = open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd < 0 || in < 0) _exit(127);
@@ -371,6 +383,10 @@ RunOutcome RunOnce(const RunRequest& req) {
     _exit(127);
   }
   setpgid(pid, pid);  // also here: no race with the kill below
+  {
+    std::lock_guard<std::mutex> lock(active_mu);
+    ActiveGroups().insert(pid);
+  }
   close(error_pipe[1]);
   int exec_errno = 0;
   ssize_t got;
@@ -398,6 +414,10 @@ RunOutcome RunOnce(const RunRequest& req) {
   }
   kill(-pid, SIGKILL);
   while (waitpid(-pid, nullptr, WNOHANG) > 0) {
+  }
+  {
+    std::lock_guard<std::mutex> lock(active_mu);
+    ActiveGroups().erase(pid);
   }
   FindSocketFiles(absl::StrCat(req.dir, "/tmp"), out.socket_files);
   if (auto t = ReadWhole(output_path); t.ok()) out.output = *std::move(t);
@@ -694,13 +714,15 @@ std::vector<PlannedRun> PlanSite(const RecordedSite& site, const std::string& te
     r.fault = fault;
     r.when = when;
     r.transient = transient;
-    r.rule = absl::StrCat(site.call, ":", fault, ":site=", site.hash, ":when=", when);
+    // In canonical order (ipcfault check prints it so).
+    r.rule = absl::StrCat(site.call, ":", fault, ":when=", when, ":site=", site.hash);
     plan.push_back(std::move(r));
   };
   if ((o.classes & kErrors) && !SkipsErrors(*call)) {
     for (int error : info.errors) {
       if (error == EINTR && info.failure == FailureStyle::kMinusOneErrno) continue;  // eintr class
       if (ArgumentError(*call, error)) continue;
+      if (error == EISDIR && site.kind != "file") continue;  // a directory's error
       const char* name = inject_internal::ErrorName(info.failure, error);
       if (name == nullptr) continue;
       std::string fault = absl::StrCat("error=", name);
@@ -1055,6 +1077,31 @@ std::string ReplayCommand(const PlannedRun& r, const std::vector<std::string>& a
   return absl::StrJoin(words, " ");
 }
 
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT: kill the runs under way, remove the work
+// directory, and die of the same signal. They are blocked in every thread
+// (the workers start after this) and taken by one thread with sigwait, so
+// the cleanup runs outside a signal handler.
+void StartSignalThread(const std::string& work) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set, work] {
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    {
+      std::lock_guard<std::mutex> lock(active_mu);
+      for (pid_t group : ActiveGroups()) kill(-group, SIGKILL);
+    }
+    RemoveTree(work);
+    signal(sig, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    raise(sig);
+    _exit(128 + sig);
+  }).detach();
+}
+
 size_t NaivePlanSize(const Recording& rec) {
   size_t n = 0;
   for (const RecordedCall& c : rec.calls) {
@@ -1112,6 +1159,7 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
     std::string dir;
     ~Cleanup() { RemoveTree(dir); }
   } cleanup{work};
+  StartSignalThread(work);
 
   // 1. The plain runs: the program, or each test case of a gtest binary.
   std::vector<Target> targets;
