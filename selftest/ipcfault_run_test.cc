@@ -427,6 +427,16 @@ TEST_F(IpcfaultTest, PreloadedByHandSaysItOnStderr) {
       << r;
 }
 
+// Issue 14: the preload library keeps to its own code in a program that
+// exports its own copy of the same symbols.
+TEST_F(IpcfaultTest, ProgramsOwnCopyOfTheLibrarysSymbolsIsNotCalled) {
+  Result r = RunIpcfault({"run", "-e", "connect:error=ENETDOWN", "--",
+                          Runfile("selftest/own_symbols_probe")});
+  EXPECT_EQ(r.exit_code(), 0) << r;
+  EXPECT_EQ(r.out, "connect: ENETDOWN\n") << r;
+  EXPECT_THAT(r.err, Not(HasSubstr("the program's own"))) << r;
+}
+
 TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // Under --config=asan/tsan the preload library is sanitizer-built and

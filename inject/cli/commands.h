@@ -63,6 +63,11 @@ int SweepCommand(absl::Span<const std::string> args, const CommandContext& conte
 // (run_command.cc); an error says where it looked.
 absl::StatusOr<std::string> PreloadLibraryPath(const std::string& argv0);
 
+// ipcfault ctl: change the rules of a run started with --control, while it
+// runs (ctl_command.cc).
+extern const char kCtlHelp[];
+int CtlCommand(absl::Span<const std::string> args, const CommandContext& context);
+
 }  // namespace ipcfault::cli
 
 #endif  // IPCFAULT_INJECT_CLI_COMMANDS_H_

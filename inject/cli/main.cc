@@ -35,6 +35,8 @@ constexpr Command kCommands[] = {
      kRecordHelp, &RecordCommand},
     {"sweep", "find the faults a program or test does not survive",
      kSweepHelp, &SweepCommand},
+    {"ctl", "change the rules of a run started with --control, while it runs",
+     kCtlHelp, &CtlCommand},
 };
 
 const Command* FindCommand(absl::string_view name) {

@@ -34,6 +34,7 @@
 #include "absl/types/span.h"
 #include "ipcfault/inject/cli/cli_util.h"
 #include "ipcfault/inject/cli/commands.h"
+#include "ipcfault/inject/cli/control_server.h"
 #include "ipcfault/inject/cli/fire_summary.h"
 #include "ipcfault/inject/cli/program.h"
 #include "ipcfault/inject/cli/run_options.h"
@@ -68,6 +69,11 @@ Options:
                              (default); first: PROGRAM only, what it execs
                              runs without them (a child it forks without
                              exec keeps the rules: they are memory)
+      --control=PATH       create a control socket at PATH (mode 0600; PATH
+                             must not exist; removed at exit) through which
+                             'ipcfault ctl PATH' arms and disarms rules while
+                             PROGRAM runs, in all its processes; the rules
+                             given here are armed first, as rules 1, 2, ...
   -q, --quiet              do not print the summary
   -h, --help               show this help and exit
 
@@ -365,6 +371,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
     if (name == "IPCFAULT_SCENARIO" || name == "IPCFAULT_SCENARIO_FILE" ||
         name == "IPCFAULT_LOG" || name == "IPCFAULT_SCOPE" ||
         name == "IPCFAULT_RUN_ID" || name == inject_internal::kCountsVariable ||
+        name == inject_internal::kControlEnv ||
         (name == "IPCFAULT_SEED" && options.seed.has_value())) {
       continue;
     }
@@ -411,9 +418,10 @@ struct Outcome {
 
 Step<Outcome> RunProgram(const std::string& program, const RunOptions& options,
                          const std::vector<std::string>& env,
-                         const FireRecord& record) {
+                         const FireRecord& record, const ControlServer* control) {
   SpawnOptions spawn;
   spawn.inherit_fds.push_back(record.counts.fd());
+  if (control != nullptr) spawn.inherit_fds.push_back(control->region_fd());
   absl::StatusOr<int> status =
       SpawnAndWait(program, options.command, env, spawn);
   if (!status.ok()) {
@@ -447,10 +455,12 @@ FireCounts CollectFires(const FireRecord& record) {
 
 std::string Summary(const RunOptions& options, const std::vector<Rule>& rules,
                     const Outcome& outcome, const FireCounts& counts,
-                    const FireRecord& record) {
+                    const FireRecord& record, ControlServer* control) {
   std::string summary = absl::StrCat("ipcfault: ", options.command[0], " ",
                                      outcome.text, "\n");
-  if (rules.empty()) {
+  if (control != nullptr) {
+    absl::StrAppend(&summary, control->Summary());
+  } else if (rules.empty()) {
     absl::StrAppend(&summary, "ipcfault: no rules were given\n");
   } else {
     std::vector<std::string> rule_texts;
@@ -461,6 +471,30 @@ std::string Summary(const RunOptions& options, const std::vector<Rule>& rules,
     absl::StrAppend(&summary, "ipcfault: fire log: ", record.log, "\n");
   }
   return summary;
+}
+
+// ---------------------------------------------------------------------------
+// --control=PATH: the control socket and region (control_server.h), with the
+// run's rules armed in it first, as rules 1..n. None without --control.
+
+Step<std::unique_ptr<ControlServer>> StartControl(const RunOptions& options,
+                                                  const std::vector<Rule>& rules,
+                                                  const std::string& log,
+                                                  const std::string& run_id) {
+  if (!options.control.has_value()) return std::unique_ptr<ControlServer>();
+  uint64_t log_start = 0;
+  if (struct stat st; !log.empty() && stat(log.c_str(), &st) == 0) log_start = st.st_size;
+  absl::StatusOr<std::unique_ptr<ControlServer>> control = ControlServer::Create(
+      {.path = *options.control, .run_id = run_id, .log = log, .log_start = log_start,
+       .seed = options.seed});
+  if (!control.ok()) return Stop(control.status().message());
+  if (absl::StatusOr<std::vector<uint32_t>> ids = (*control)->Arm(rules); !ids.ok()) {
+    return Stop(absl::StrCat("--control: ", ids.status().message()));
+  }
+  if (absl::Status started = (*control)->Start(); !started.ok()) {
+    return Stop(started.message());
+  }
+  return *std::move(control);
 }
 
 // A process of the run exec'd a program the preload library cannot enter
@@ -502,22 +536,30 @@ int RunCommand(absl::Span<const std::string> args,
   Step<std::string> library = FindPreloadLibrary(context.argv0);
   if (auto* stop = std::get_if<RunStop>(&library)) return Stopped(*stop);
   const std::vector<Rule>& rule_list = std::get<0>(rules);
-  Step<FireRecord> record = PrepareFireRecord(options, rule_list.size());
+  // --control: the rules live in the control region, which counts them.
+  Step<FireRecord> record =
+      PrepareFireRecord(options, options.control ? 0 : rule_list.size());
   if (auto* stop = std::get_if<RunStop>(&record)) return Stopped(*stop);
   const FireRecord& fires = std::get<0>(record);
   FixSeed(rule_list, options);
 
   const std::string run_id = NewRunId();
-  std::vector<std::string> env =
-      ProgramEnvironment(std::get<0>(library), FormatScenario(rule_list),
-                         options, fires, run_id);
-  Step<Outcome> outcome = RunProgram(std::get<0>(program), options, env, fires);
+  Step<std::unique_ptr<ControlServer>> control =
+      StartControl(options, rule_list, fires.log, run_id);
+  if (auto* stop = std::get_if<RunStop>(&control)) return Stopped(*stop);
+  ControlServer* controlled = std::get<0>(control).get();
+  std::vector<std::string> env = ProgramEnvironment(
+      std::get<0>(library), controlled ? "" : FormatScenario(rule_list), options,
+      fires, run_id);
+  if (controlled) env.push_back(controlled->EnvironmentEntry());
+  Step<Outcome> outcome =
+      RunProgram(std::get<0>(program), options, env, fires, controlled);
   if (auto* stop = std::get_if<RunStop>(&outcome)) return Stopped(*stop);
   // Said even with -q: some of the run went without faults.
   std::cerr << UnreachableExecNote(fires.counts) << std::flush;
   if (!options.quiet) {
     std::cerr << Summary(options, rule_list, std::get<0>(outcome),
-                         CollectFires(fires), fires)
+                         CollectFires(fires), fires, controlled)
               << std::flush;
   }
   return std::get<0>(outcome).exit_code;

@@ -16,7 +16,7 @@
 namespace ipcfault::cli {
 namespace {
 
-enum class Option { kRule, kScenario, kSeed, kLog, kScope, kQuiet, kHelp };
+enum class Option { kRule, kScenario, kSeed, kLog, kScope, kControl, kQuiet, kHelp };
 
 struct OptionSpec {
   Option option;
@@ -31,6 +31,7 @@ constexpr OptionSpec kOptions[] = {
     {Option::kSeed, '\0', "seed", true},
     {Option::kLog, '\0', "log", true},
     {Option::kScope, '\0', "scope", true},
+    {Option::kControl, '\0', "control", true},
     {Option::kQuiet, 'q', "quiet", false},
     {Option::kHelp, 'h', "help", false},
 };
@@ -100,6 +101,13 @@ absl::Status Apply(const OptionSpec& spec, const std::string& spelling,
         return absl::InvalidArgumentError(absl::StrCat(
             "invalid scope '", *value, "': expected 'all' or 'first'"));
       }
+      break;
+    case Option::kControl:
+      if (value->empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option '", spelling, "' needs a socket path, got ''"));
+      }
+      options.control = *std::move(value);
       break;
     case Option::kQuiet:
       options.quiet = true;

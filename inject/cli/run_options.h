@@ -44,6 +44,8 @@ struct RunOptions {
   std::optional<uint64_t> seed;
   std::optional<std::string> log;
   Scope scope = Scope::kAll;
+  // --control=PATH: the control socket to create (control_server.h).
+  std::optional<std::string> control;
   bool quiet = false;
   bool help = false;
   std::vector<std::string> command;  // PROGRAM ARG...; empty only with help

@@ -69,14 +69,15 @@
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/internal/call_stack.h"
+#include "ipcfault/inject/internal/control_region.h"
 
 namespace ipcfault::inject_internal {
 
 ABSL_CONST_INIT std::atomic<const RuleSet*> armed_rules{nullptr};
 
-// One armed rule as Decide() reads it: pointers into its RuleGroup, and the
-// fields the filters and the trigger read copied in, so that rejecting a call
-// touches one contiguous array.
+// One armed rule as Decide() reads it: pointers into its RuleGroup (or the
+// control region), and the fields the filters, the trigger and the action
+// read copied in, so that rejecting a call touches one contiguous array.
 struct ArmedRule {
   CallMask calls;
   CallMask socket_by_default;   // calls on which FdFilter::kDefault is socket
@@ -90,8 +91,15 @@ struct ArmedRule {
   uint64_t site;                // site= : a call-stack hash; 0 = any
   pid_t thread;                 // 0: any thread
   const std::function<bool(const CallSite&)>* predicate;  // null: none
-  const Rule* rule;             // the action fields, read on a fire
-  RuleCounters* counters;
+  Action action;
+  int error;
+  int signal;
+  int64_t retval;
+  size_t short_bytes;
+  int64_t delay_enter_ns;
+  int64_t delay_exit_ns;
+  std::atomic<uint64_t>* matched;
+  std::atomic<uint64_t>* fired;
   const char* text;
   uint64_t group_id;
   uint32_t index;               // within its group
@@ -105,6 +113,18 @@ class RuleSet {
 
 // The union of the armed rules' call masks (see engine.h).
 ABSL_CONST_INIT std::atomic<CallMask> armed_calls{0};
+ABSL_CONST_INIT const std::atomic<CallMask>* armed_calls_word = &armed_calls;
+
+namespace {
+// The control region of `ipcfault run --control`, if this process is in one.
+// Set once, by the preload library's constructor, before any thread exists.
+ABSL_CONST_INIT const ControlRegion* control_region = nullptr;
+}  // namespace
+
+void AttachControlRegion(const ControlRegion* region) {
+  control_region = region;
+  armed_calls_word = &region->armed_calls;
+}
 
 namespace {
 
@@ -211,8 +231,15 @@ void PublishLocked() {
       armed.site = rule.site;
       armed.thread = rule.thread.value_or(0);
       armed.predicate = rule.predicate ? &rule.predicate : nullptr;
-      armed.rule = &rule;
-      armed.counters = &group->counters(i);
+      armed.action = rule.action;
+      armed.error = rule.error;
+      armed.signal = rule.signal;
+      armed.retval = rule.retval;
+      armed.short_bytes = rule.short_bytes;
+      armed.delay_enter_ns = absl::ToInt64Nanoseconds(rule.delay_enter);
+      armed.delay_exit_ns = absl::ToInt64Nanoseconds(rule.delay_exit);
+      armed.matched = &group->counters(i).matched;
+      armed.fired = &group->counters(i).fired;
       armed.text = group->text(i).c_str();
       armed.group_id = group->id();
       for (const CallInfo& info : AllCalls()) {
@@ -443,47 +470,99 @@ int64_t RealtimeNs() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
+// Decides `site` against one rule: counts the call if it matches, and, if
+// no earlier rule fired on it, fires the rule if its trigger says so, into
+// `result`. Returns whether this rule fired.
+bool DecideRule(const ArmedRule& armed, const CallSite& site, CallMask bit,
+                CallFacts& facts, Injection& result) {
+  if ((armed.calls & bit) == 0) return false;
+  if (!Matches(armed, bit, site, facts)) return false;
+  const uint64_t ordinal = armed.matched->fetch_add(1, std::memory_order_acq_rel) + 1;
+  if (result.fired) return false;  // an earlier rule won; this one only counts
+  if (!armed.when.Includes(ordinal)) return false;
+  if (armed.probability < 1.0 &&
+      !ProbabilityDraw(armed.seed, armed.index, ordinal, armed.probability)) {
+    return false;
+  }
+  if (!TakeFire(*armed.fired, armed.times)) return false;
+
+  result.fired = true;
+  result.action = armed.action;
+  result.error = armed.error;
+  result.retval = armed.retval;
+  result.short_bytes = armed.short_bytes;
+  result.delay_enter_ns = armed.delay_enter_ns;
+  result.delay_exit_ns = armed.delay_exit_ns;
+  result.signal = armed.signal;
+
+  FiredFault fault;
+  fault.call = site.call;
+  fault.rule_index = armed.index;
+  fault.rule_text = armed.text;
+  fault.action = armed.action;
+  fault.error = armed.action == Action::kError ? armed.error : 0;
+  fault.fd = site.fd;
+  fault.count = site.count;
+  fault.pid = CurrentPid();
+  fault.tid = facts.tid();
+  fault.ordinal = ordinal;
+  fault.time_ns = RealtimeNs();
+  RecordFire(armed.group_id, fault);
+  if (FireHook hook = fire_hook.load(std::memory_order_acquire); hook != nullptr) {
+    hook(fault);
+  }
+  return true;
+}
+
 // Decides `site` against `set` into `result` (an out parameter: returning the
 // struct by value through the read section cost store-forwarding stalls).
-void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, Injection& result) {
-  CallFacts facts(site);
-  for (const ArmedRule& armed : set.rules) {
-    if ((armed.calls & bit) == 0) continue;
-    if (!Matches(armed, bit, site, facts)) continue;
-    const uint64_t ordinal = armed.counters->matched.fetch_add(1, std::memory_order_acq_rel) + 1;
-    if (result.fired) continue;  // an earlier rule won; this one only counts
-    if (!armed.when.Includes(ordinal)) continue;
-    if (armed.probability < 1.0 &&
-        !ProbabilityDraw(armed.seed, armed.index, ordinal, armed.probability)) {
-      continue;
-    }
-    if (!TakeFire(armed.counters->fired, armed.times)) continue;
+void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, CallFacts& facts,
+              Injection& result) {
+  for (const ArmedRule& armed : set.rules) DecideRule(armed, site, bit, facts, result);
+}
 
-    const Rule& rule = *armed.rule;
-    result.fired = true;
-    result.action = rule.action;
-    result.error = rule.error;
-    result.retval = rule.retval;
-    result.short_bytes = rule.short_bytes;
-    result.delay_enter_ns = absl::ToInt64Nanoseconds(rule.delay_enter);
-    result.delay_exit_ns = absl::ToInt64Nanoseconds(rule.delay_exit);
-    result.signal = rule.signal;
-
-    FiredFault fault;
-    fault.call = site.call;
-    fault.rule_index = armed.index;
-    fault.rule_text = armed.text;
-    fault.action = rule.action;
-    fault.error = rule.action == Action::kError ? rule.error : 0;
-    fault.fd = site.fd;
-    fault.count = site.count;
-    fault.pid = CurrentPid();
-    fault.tid = facts.tid();
-    fault.ordinal = ordinal;
-    fault.time_ns = RealtimeNs();
-    RecordFire(armed.group_id, fault);
-    if (FireHook hook = fire_hook.load(std::memory_order_acquire); hook != nullptr) {
-      hook(fault);
+// Decides `site` against the rules armed in the control region, after the
+// process's own. Reads the region without waiting (control_region.h); the
+// rule slots it reads are never rewritten. A rule's index is its id; its
+// group is 0, which no RuleGroup has.
+void DecideControlled(const ControlRegion& region, const CallSite& site, CallMask bit,
+                      CallFacts& facts, Injection& result) {
+  if ((region.armed_calls.load(std::memory_order_acquire) & bit) == 0) return;
+  ArmedIds armed_ids;
+  ReadArmed(region, armed_ids);
+  for (uint32_t i = 0; i < armed_ids.count; ++i) {
+    const uint32_t id = armed_ids.ids[i];
+    if (id == 0 || id > kControlMaxRules) continue;
+    const ControlRule& rule = region.rules[id - 1];
+    if ((rule.calls & bit) == 0) continue;
+    ControlCounters& counters = const_cast<ControlCounters&>(region.counters[id - 1]);
+    ArmedRule armed;
+    armed.calls = rule.calls;
+    armed.socket_by_default = rule.socket_by_default;
+    armed.when = rule.when;
+    armed.times = rule.times;
+    armed.probability = rule.probability;
+    armed.seed = rule.seed;
+    armed.fd = rule.fd;
+    armed.port = rule.port;
+    armed.sig = rule.sig;
+    armed.site = 0;  // the control region's rules carry no site=
+    armed.thread = 0;
+    armed.predicate = nullptr;
+    armed.action = rule.action;
+    armed.error = rule.error;
+    armed.signal = rule.signal;
+    armed.retval = rule.retval;
+    armed.short_bytes = rule.short_bytes;
+    armed.delay_enter_ns = rule.delay_enter_ns;
+    armed.delay_exit_ns = rule.delay_exit_ns;
+    armed.matched = &counters.matched;
+    armed.fired = &counters.fired;
+    armed.text = rule.text;
+    armed.group_id = 0;
+    armed.index = id;
+    if (DecideRule(armed, site, bit, facts, result)) {
+      const_cast<ControlRegion&>(region).fires.fetch_add(1, std::memory_order_release);
     }
   }
 }
@@ -491,11 +570,13 @@ void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, Injection&
 ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit) {
   const int saved_errno = errno;
   Injection result;
+  CallFacts facts(site);
   {
     ReadSection section;
     const RuleSet* set = armed_rules.load(std::memory_order_seq_cst);
-    if (set != nullptr) DecideIn(*set, site, bit, result);
+    if (set != nullptr) DecideIn(*set, site, bit, facts, result);
   }
+  if (control_region != nullptr) DecideControlled(*control_region, site, bit, facts, result);
   errno = saved_errno;
   return result;
 }
@@ -505,7 +586,10 @@ ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit
 Injection Decide(const CallSite& site) {
   if (BypassActive()) return Injection{};
   const CallMask bit = MaskOf(site.call);
-  if ((armed_calls.load(std::memory_order_acquire) & bit) == 0) return Injection{};
+  if (((armed_calls.load(std::memory_order_acquire) |
+        armed_calls_word->load(std::memory_order_acquire)) & bit) == 0) {
+    return Injection{};
+  }
   return DecideArmed(site, bit);
 }
 

@@ -45,11 +45,24 @@ inline bool AnythingArmed() {
 // after each new snapshot is published. Defined in engine.cc.
 extern std::atomic<CallMask> armed_calls;
 
-// Whether any armed rule names `call`: one acquire load and a bit test. The
+// The word the hot path tests: &armed_calls, or, in a process of
+// `ipcfault run --control`, the control region's mask (which then holds
+// every rule of the process: the preload library arms none of its own).
+extern const std::atomic<CallMask>* armed_calls_word;
+
+// Whether any armed rule names `call`: two loads and a bit test. The
 // interposer's hot path, so that a rule on connect costs a read() nothing.
 inline bool ArmedFor(Call call) {
-  return (armed_calls.load(std::memory_order_acquire) & MaskOf(call)) != 0;
+  return (armed_calls_word->load(std::memory_order_acquire) & MaskOf(call)) != 0;
 }
+
+struct ControlRegion;  // control_region.h
+
+// Makes Decide() read the rules armed in `region` (after the process's own)
+// and the hot path test its mask. Called once, by the preload library's
+// constructor, before the program starts any thread; `region` stays mapped
+// for the life of the process.
+void AttachControlRegion(const ControlRegion* region);
 
 // What the interposer must do with one call. A plain value, so it outlives
 // the snapshot it came from.

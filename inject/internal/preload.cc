@@ -15,6 +15,9 @@
 //   IPCFAULT_COUNTS         set by `ipcfault run`: the run's shared fire
 //                           counters (shared_counts.h), which every fire
 //                           of this process adds to
+//   IPCFAULT_CONTROL        set by `ipcfault run --control`: where the run's
+//                           control region is (control_attach.h); the rules
+//                           armed there apply to this process too
 //   IPCFAULT_SCOPE          all (default): every descendant inherits
 //                           LD_PRELOAD and these variables, so what the
 //                           program execs gets the same faults;
@@ -51,6 +54,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "ipcfault/inject/internal/arming.h"
+#include "ipcfault/inject/internal/control_attach.h"
+#include "ipcfault/inject/internal/control_region.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
 #include "ipcfault/inject/internal/sweep_support.h"
@@ -147,7 +152,7 @@ absl::string_view Basename(absl::string_view path) {
 constexpr const char* kOwnVariables[] = {
     "IPCFAULT_SCENARIO", "IPCFAULT_SCENARIO_FILE", "IPCFAULT_SEED",
     "IPCFAULT_LOG",      "IPCFAULT_SCOPE",         "IPCFAULT_RUN_ID",
-    kCountsVariable};
+    kCountsVariable,     kControlEnv};
 
 // The name this library was loaded under ("libipcfault_preload.so").
 absl::string_view OwnName() {
@@ -283,10 +288,15 @@ void Init() {
     setenv("IPCFAULT_LOG", log.c_str(), 1);
   }
 
-  if (!source.empty()) {
+  // --control: the rules armed in the run's control region apply here too
+  // (the region's rules then are all of them: ipcfault run passes no
+  // scenario).
+  const bool controlled =
+      AttachControlFromEnvironment() == ControlAttach::kAttached;
+  if (!source.empty() || controlled) {
     absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
     if (!rules.ok()) Refuse(rules.status().message());
-    if (!rules->empty()) {
+    if (!rules->empty() || controlled) {
       if (!log.empty()) {
         // The record is not the faults: a log that cannot be written is
         // worth a warning, not a refusal to run.
@@ -316,6 +326,8 @@ void Init() {
       if (log_path[0] != '\0' || shared_counts != nullptr) {
         SetFireHook(&RecordFire);
       }
+    }
+    if (!rules->empty()) {
       std::vector<std::string> texts;
       for (const Rule& rule : *rules) texts.push_back(FormatRule(rule));
       auto group =
