@@ -8,15 +8,23 @@
 //
 // Reclamation. A replaced RuleSet may still be read by a Decide() that loaded
 // it just before the swap, so it is freed only once no reader can hold it.
-// Readers announce themselves in a per-thread reader slot (a padded atomic
-// counter; threads are spread over kReaderSlots slots, so two threads rarely
-// share a cache line): increment (seq_cst), load armed_rules (seq_cst), read,
-// decrement (release). The writer swaps armed_rules (seq_cst), then waits
-// (yielding) until each slot has been seen at zero. By the seq_cst order, a
-// reader that loaded the old RuleSet incremented its slot before the swap, so
-// the writer sees it until it leaves. A forked child has only the forking
-// thread: its atfork handler zeroes the slots of threads that were mid-Decide
-// in the parent and no longer exist.
+// Readers announce themselves in a reader slot (threads are spread over
+// kReaderSlots padded slots; past kReaderSlots threads, several share one).
+// A slot has two counters, one per phase: a reader loads the current phase
+// (relaxed), increments that counter (seq_cst), loads armed_rules (seq_cst),
+// reads, and decrements the same counter (release). The writer swaps
+// armed_rules (seq_cst), then twice: flips the phase and waits (yielding)
+// until every slot's counter of the phase it left has been seen at zero.
+// Safety: a reader that loaded the old RuleSet incremented its counter before
+// the swap (seq_cst order), so whichever phase it used, the writer sees that
+// counter non-zero until the reader leaves; waiting on both phases covers it.
+// Progress, whatever the number of threads: once the phase is flipped, new
+// reads count on the other counter, so the awaited one only drains (each
+// thread can add at most one read that loaded the phase before the flip).
+// Waiting for a shared counter to read zero without the flip could wait
+// forever, while the calls of the threads sharing it overlap. A forked child
+// has only the forking thread: its atfork handler zeroes the slots of threads
+// that were mid-Decide in the parent and no longer exist.
 //
 // Counters live in the RuleGroup (not the RuleSet), so they carry across
 // swaps and stay readable after disarming. The group outlives every RuleSet
@@ -150,11 +158,13 @@ pid_t CurrentTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 constexpr int kReaderSlots = 64;
 
 struct alignas(64) ReaderSlot {
-  std::atomic<int64_t> active{0};
+  std::atomic<int64_t> active[2] = {0, 0};  // readers in, per phase
 };
 
 ABSL_CONST_INIT ReaderSlot reader_slots[kReaderSlots];
 ABSL_CONST_INIT std::atomic<uint32_t> next_reader_slot{0};
+// The phase new readers count in (0 or 1); flipped by WaitForReaders only.
+ABSL_CONST_INIT std::atomic<uint32_t> reader_phase{0};
 ABSL_CONST_INIT thread_local int reader_slot
     __attribute__((tls_model("initial-exec"))) = -1;
 
@@ -169,22 +179,30 @@ class ReadSection {
                               kReaderSlots);
       reader_slot = slot;
     }
-    slot_ = &reader_slots[slot];
-    slot_->active.fetch_add(1, std::memory_order_seq_cst);
+    // Relaxed: the phase only steers new readers away from the counter the
+    // writer drains; safety rests on the seq_cst increment below.
+    const uint32_t phase = reader_phase.load(std::memory_order_relaxed) & 1;
+    counter_ = &reader_slots[slot].active[phase];
+    counter_->fetch_add(1, std::memory_order_seq_cst);
   }
-  ~ReadSection() { slot_->active.fetch_sub(1, std::memory_order_release); }
+  ~ReadSection() { counter_->fetch_sub(1, std::memory_order_release); }
   ReadSection(const ReadSection&) = delete;
   ReadSection& operator=(const ReadSection&) = delete;
 
  private:
-  ReaderSlot* slot_;
+  std::atomic<int64_t>* counter_;
 };
 
 // Returns once every reader that could have loaded a RuleSet swapped out
-// before this call has left.
+// before this call has left. Bounded by the reads under way, however many
+// threads share a slot. Requires arm_mu (one writer at a time).
 void WaitForReaders() {
-  for (ReaderSlot& slot : reader_slots) {
-    while (slot.active.load(std::memory_order_seq_cst) != 0) sched_yield();
+  for (int flip = 0; flip < 2; ++flip) {
+    const uint32_t left = reader_phase.load(std::memory_order_relaxed) & 1;
+    reader_phase.store(left ^ 1, std::memory_order_seq_cst);
+    for (ReaderSlot& slot : reader_slots) {
+      while (slot.active[left].load(std::memory_order_seq_cst) != 0) sched_yield();
+    }
   }
 }
 
@@ -206,7 +224,9 @@ void AtforkParent() { arm_mu.unlock(); }
 void AtforkChild() {
   // Only the forking thread exists in the child; it is not mid-Decide (fork
   // is decided before the real fork runs), so no reader is active.
-  for (ReaderSlot& slot : reader_slots) slot.active.store(0, std::memory_order_relaxed);
+  for (ReaderSlot& slot : reader_slots) {
+    for (std::atomic<int64_t>& active : slot.active) active.store(0, std::memory_order_relaxed);
+  }
   arm_mu.unlock();
 }
 

@@ -48,4 +48,19 @@ TEST_F(GreeterTest, ReportsAResetFromTheServer) {
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("read(127.0.0.1:")));
 }
 
+// The server in a process of its own (ipcfault execs its helper program,
+// found in this workspace's runfiles under @ipcfault): the greeter reports
+// the server's crash, and greets again once it is back.
+TEST(GreeterProcessTest, ReportsACrashedServer) {
+  ipcfault::EchoServerOptions options;
+  options.mode = ipcfault::EchoServerOptions::Mode::kProcess;
+  ASSERT_OK_AND_ASSIGN(auto server, ipcfault::EchoServer::Start(options));
+  EXPECT_THAT(greeter::Greet(server->port(), "hello"), IsOk());
+  ASSERT_THAT(server->Kill(), IsOk());
+  EXPECT_THAT(greeter::Greet(server->port(), "hello"),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("connect(127.0.0.1:")));
+  ASSERT_THAT(server->Restart(), IsOk());
+  EXPECT_THAT(greeter::Greet(server->port(), "back"), IsOk());
+}
+
 }  // namespace
