@@ -230,7 +230,8 @@ Step<std::string> ResolveProgram(const RunOptions& options) {
 // Finds libipcfault_preload.so: $IPCFAULT_PRELOAD_LIBRARY; the runfiles of
 // this binary (bazel run, bazel test, bazel-bin/ipcfault with its
 // .runfiles); next to it as Bazel lays out bazel-bin (bazel-bin/ipcfault
-// and bazel-bin/inject/); next to it or in ../lib, as installed.
+// and bazel-bin/inject/); next to it, in ../lib or ../lib/ipcfault (where
+// `cmake --install` puts it), as installed.
 absl::StatusOr<std::string> SearchPreloadLibrary(const std::string& argv0) {
   if (std::string forced = GetEnv("IPCFAULT_PRELOAD_LIBRARY"); !forced.empty()) {
     std::optional<std::string> path = RealPath(forced);
@@ -258,6 +259,8 @@ absl::StatusOr<std::string> SearchPreloadLibrary(const std::string& argv0) {
     candidates.push_back(absl::StrCat(dir, "/inject/", kPreloadName));
     candidates.push_back(absl::StrCat(dir, "/", kPreloadName));
     candidates.push_back(absl::StrCat(dir, "/../lib/", kPreloadName));
+    // cmake --install: <prefix>/bin/ipcfault, <prefix>/lib/ipcfault/.
+    candidates.push_back(absl::StrCat(dir, "/../lib/ipcfault/", kPreloadName));
   }
   for (const std::string& candidate : candidates) {
     if (access(candidate.c_str(), R_OK) != 0) continue;
