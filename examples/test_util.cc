@@ -53,7 +53,11 @@ absl::Status ServerThread::Stop() {
   return run_status_;
 }
 
-ServerThread::~ServerThread() { Stop().IgnoreError(); }
+ServerThread::~ServerThread() {
+  // Start() that failed to listen destroys a ServerThread with no server
+  // and no thread (found by `ipcfault sweep`: bind failing crashed here).
+  if (server_ != nullptr) Stop().IgnoreError();
+}
 
 std::vector<std::string> ServerThread::log_lines() {
   std::lock_guard<std::mutex> lock(mu_);

@@ -22,7 +22,8 @@ namespace {
 
 // Keys every call accepts.
 constexpr uint32_t kCommon = kKeyError | kKeyRetval | kKeySignal | kKeyDelayEnter |
-                             kKeyDelayExit | kKeyWhen | kKeyTimes | kKeyP | kKeySeed;
+                             kKeyDelayExit | kKeyWhen | kKeyTimes | kKeyP | kKeySeed |
+                             kKeySite;
 // Calls on an fd that is (or may be) a socket with a local or peer address.
 constexpr uint32_t kOnSocket = kCommon | kKeyFd | kKeyPort;
 // The read/write/send/recv family: short transfers too.
@@ -64,5 +65,32 @@ std::optional<Call> CallByName(absl::string_view name) {
 }
 
 absl::string_view CallName(Call call) { return GetCallInfo(call).name; }
+
+namespace {
+constexpr int kTransientAccept[] = {EINTR, EAGAIN, ECONNABORTED, EPROTO};
+constexpr int kTransientIo[] = {EINTR, EAGAIN};
+constexpr int kTransientIntr[] = {EINTR};
+}  // namespace
+
+absl::Span<const int> TransientErrors(Call call) {
+  switch (call) {
+    case Call::kAccept:
+    case Call::kAccept4:
+      return kTransientAccept;
+    case Call::kRead: case Call::kReadv: case Call::kRecv: case Call::kRecvfrom:
+    case Call::kRecvmsg: case Call::kWrite: case Call::kWritev: case Call::kSend:
+    case Call::kSendto: case Call::kSendmsg:
+      return kTransientIo;
+    case Call::kClose:
+      return {};
+    default: {
+      const CallInfo& info = GetCallInfo(call);
+      for (int e : info.errors) {
+        if (e == EINTR) return kTransientIntr;
+      }
+      return {};
+    }
+  }
+}
 
 }  // namespace ipcfault

@@ -104,6 +104,7 @@ enum KeyBits : uint32_t {
   kKeyFd = 1 << 10,     // calls that take an fd
   kKeyPort = 1 << 11,   // calls on a socket or given a sockaddr
   kKeySig = 1 << 12,    // kill family only
+  kKeySite = 1 << 13,   // every call: a call-stack hash (ipcfault record)
 };
 
 // One row of the call table.
@@ -129,6 +130,14 @@ std::optional<Call> CallByName(absl::string_view name);
 
 // "connect".
 absl::string_view CallName(Call call);
+
+// The errors after which a correct caller carries on (retries, or waits and
+// retries), which `ipcfault sweep`'s oracle requires a program to survive:
+// EINTR (a handler ran; not for close, whose fd is gone either way), EAGAIN
+// (on a non-blocking fd only: the caller must check), and for accept
+// ECONNABORTED and EPROTO (a connection died in the queue; accept(2) says to
+// retry). Empty for calls with none.
+absl::Span<const int> TransientErrors(Call call);
 
 }  // namespace ipcfault
 

@@ -102,6 +102,8 @@ struct Rule {
   FdFilter fd;
   int port = -1;            // port= : local or peer port; -1 = any
   int sig = 0;              // sig= : only kill-family calls sending this signal
+  uint64_t site = 0;        // site= : only calls from this call stack (a hash,
+                            // internal/call_stack.h; `ipcfault record` lists them); 0 = any
 
   // C++ only (not expressible in the scenario language; Format says so in a
   // comment). Narrow the rule to one thread (its gettid()), or by a predicate

@@ -180,7 +180,7 @@ std::string Quote(absl::string_view token) {
 
 enum class Key : uint8_t {
   kError, kRetval, kShort, kSignal, kDelayEnter, kDelayExit, kWhen, kTimes, kP,
-  kSeed, kFd, kPort, kSig,
+  kSeed, kFd, kPort, kSig, kSite,
 };
 
 struct KeyInfo {
@@ -204,6 +204,7 @@ constexpr KeyInfo kKeys[] = {
     {Key::kFd, "fd", kKeyFd},
     {Key::kPort, "port", kKeyPort},
     {Key::kSig, "sig", kKeySig},
+    {Key::kSite, "site", kKeySite},
 };
 
 // The error domain of an error= value; each call accepts exactly one.
@@ -884,6 +885,20 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
       if (auto f = ParseSignal(value, offset, what, &rule_.sig)) return f;
       needs_.keys |= kKeySig;
       return std::nullopt;
+    case Key::kSite: {
+      // A call-stack hash as `ipcfault record` prints it: 1 to 12 hex digits.
+      uint64_t site = 0;
+      if (value.empty() || value.size() > 12 ||
+          value.find_first_not_of("0123456789abcdefABCDEF") != absl::string_view::npos ||
+          !absl::SimpleHexAtoi(value, &site) || site == 0) {
+        return Failure{offset, absl::StrCat("site= takes a call-site hash of 1 to 12 hex digits "
+                                            "(as `ipcfault record` prints), not ",
+                                            Quote(value))};
+      }
+      rule_.site = site;
+      needs_.keys |= kKeySite;
+      return std::nullopt;
+    }
   }
   return std::nullopt;
 }
@@ -980,6 +995,7 @@ Needs NeedsOf(const Rule& rule) {
   if (rule.fd.kind != FdFilter::Kind::kDefault) needs.keys |= kKeyFd;
   if (rule.port != -1) needs.keys |= kKeyPort;
   if (rule.sig != 0) needs.keys |= kKeySig;
+  if (rule.site != 0) needs.keys |= kKeySite;
   return needs;
 }
 
@@ -1100,6 +1116,7 @@ std::string FormatRule(const Rule& rule) {
   if (rule.fd.kind != FdFilter::Kind::kDefault) absl::StrAppend(&text, ":fd=", FormatFd(rule.fd));
   if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
   if (rule.sig != 0) absl::StrAppend(&text, ":sig=", NameOfSignal(rule.sig));
+  if (rule.site != 0) absl::StrAppend(&text, ":site=", absl::Hex(rule.site, absl::kZeroPad12));
   if (rule.thread || rule.predicate) {
     std::vector<std::string> extra;
     if (rule.thread) extra.push_back(absl::StrCat("thread ", *rule.thread));

@@ -18,6 +18,7 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
 namespace ipcfault::cli {
@@ -48,6 +49,19 @@ int CheckCommand(absl::Span<const std::string> args, const CommandContext& conte
 // ipcfault calls: list the call table (calls_command.cc).
 extern const char kCallsHelp[];
 int CallsCommand(absl::Span<const std::string> args, const CommandContext& context);
+
+// ipcfault record: list a run's calls and call sites (sweep_command.cc).
+extern const char kRecordHelp[];
+int RecordCommand(absl::Span<const std::string> args, const CommandContext& context);
+
+// ipcfault sweep: find the faults a program does not survive; `sweep merge`
+// joins shards' reports (sweep_command.cc, docs/sweep.md).
+extern const char kSweepHelp[];
+int SweepCommand(absl::Span<const std::string> args, const CommandContext& context);
+
+// The preload library for an ipcfault started as `argv0`, as `run` finds it
+// (run_command.cc); an error says where it looked.
+absl::StatusOr<std::string> PreloadLibraryPath(const std::string& argv0);
 
 // ipcfault ctl: change the rules of a run started with --control, while it
 // runs (ctl_command.cc).

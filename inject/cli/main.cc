@@ -31,6 +31,10 @@ constexpr Command kCommands[] = {
      kCheckHelp, &CheckCommand},
     {"calls", "list the calls, call sets, documented errors and rule keys",
      kCallsHelp, &CallsCommand},
+    {"record", "run a program once and list its calls and call sites",
+     kRecordHelp, &RecordCommand},
+    {"sweep", "find the faults a program or test does not survive",
+     kSweepHelp, &SweepCommand},
     {"ctl", "change the rules of a run started with --control, while it runs",
      kCtlHelp, &CtlCommand},
 };

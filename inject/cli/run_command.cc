@@ -568,4 +568,8 @@ int RunCommand(absl::Span<const std::string> args,
   return std::get<0>(outcome).exit_code;
 }
 
+absl::StatusOr<std::string> PreloadLibraryPath(const std::string& argv0) {
+  return SearchPreloadLibrary(argv0);
+}
+
 }  // namespace ipcfault::cli

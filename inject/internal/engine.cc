@@ -76,6 +76,7 @@
 #include "ipcfault/inject/bypass.h"
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/internal/arming.h"
+#include "ipcfault/inject/internal/call_stack.h"
 #include "ipcfault/inject/internal/control_region.h"
 
 namespace ipcfault::inject_internal {
@@ -95,6 +96,7 @@ struct ArmedRule {
   FdFilter fd;
   int port;
   int sig;
+  uint64_t site;                // site= : a call-stack hash; 0 = any
   pid_t thread;                 // 0: any thread
   const std::function<bool(const CallSite&)>* predicate;  // null: none
   Action action;
@@ -246,6 +248,7 @@ void PublishLocked() {
       armed.fd = rule.fd;
       armed.port = rule.port;
       armed.sig = rule.sig;
+      armed.site = rule.site;
       armed.thread = rule.thread.value_or(0);
       armed.predicate = rule.predicate ? &rule.predicate : nullptr;
       armed.action = rule.action;
@@ -420,6 +423,13 @@ class CallFacts {
     return tid_;
   }
 
+  // The hash of the call's stack (call_stack.h), walked only if a rule
+  // names a site.
+  uint64_t stack_hash() {
+    if (stack_hash_ == 0) stack_hash_ = CallSiteHash();
+    return stack_hash_;
+  }
+
  private:
   const CallSite& site_;
   FdKind kind_ = FdKind::kUnknown;
@@ -427,6 +437,7 @@ class CallFacts {
   int local_port_ = -1;
   int peer_port_ = -1;
   pid_t tid_ = 0;
+  uint64_t stack_hash_ = 0;
 };
 
 bool Matches(const ArmedRule& rule, CallMask bit, const CallSite& site, CallFacts& facts) {
@@ -456,6 +467,8 @@ bool Matches(const ArmedRule& rule, CallMask bit, const CallSite& site, CallFact
   if (rule.port >= 0 && !facts.HasPort(rule.port)) return false;
   if (rule.thread != 0 && facts.tid() != rule.thread) return false;
   if (rule.predicate != nullptr && !(*rule.predicate)(site)) return false;
+  // Last: walking the stack is the dearest test.
+  if (rule.site != 0 && facts.stack_hash() != rule.site) return false;
   return true;
 }
 
@@ -511,6 +524,7 @@ bool DecideRule(const ArmedRule& armed, const CallSite& site, CallMask bit,
   fault.action = armed.action;
   fault.error = armed.action == Action::kError ? armed.error : 0;
   fault.fd = site.fd;
+  fault.count = site.count;
   fault.pid = CurrentPid();
   fault.tid = facts.tid();
   fault.ordinal = ordinal;
@@ -558,6 +572,7 @@ void DecideControlled(const ControlRegion& region, const CallSite& site, CallMas
     armed.fd = rule.fd;
     armed.port = rule.port;
     armed.sig = rule.sig;
+    armed.site = 0;  // the control region's rules carry no site=
     armed.thread = 0;
     armed.predicate = nullptr;
     armed.action = rule.action;
@@ -606,6 +621,8 @@ Injection Decide(const CallSite& site) {
 }
 
 void SetFireHook(FireHook hook) { fire_hook.store(hook, std::memory_order_release); }
+
+FireHook CurrentFireHook() { return fire_hook.load(std::memory_order_acquire); }
 
 bool ProbabilityDraw(uint64_t seed, uint32_t index, uint64_t ordinal, double p) {
   if (p >= 1.0) return true;
@@ -676,6 +693,13 @@ absl::Status ArmGroup(std::shared_ptr<RuleGroup> group) {
     if (rule.probability < 1.0 && !rule.seed.has_value()) {
       absl::StatusOr<uint64_t> seed = ProcessSeedLocked();
       if (!seed.ok()) return seed.status();
+      break;
+    }
+  }
+  for (size_t i = 0; i < group->size(); ++i) {
+    // Walking a stack allocates the first time: not in a call being decided.
+    if (group->rule(i).site != 0) {
+      WarmCallStack();
       break;
     }
   }

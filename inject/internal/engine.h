@@ -96,6 +96,7 @@ struct FiredFault {
   Action action;
   int error;
   int fd;
+  size_t count;             // read/write family: the bytes asked, else 0
   pid_t pid;
   pid_t tid;
   uint64_t ordinal;         // which matching call of that rule, from 1
@@ -107,6 +108,8 @@ struct FiredFault {
 // Set once at startup, before any rule is armed.
 using FireHook = void (*)(const FiredFault&);
 void SetFireHook(FireHook hook);
+// The hook set, or null.
+FireHook CurrentFireHook();
 
 }  // namespace ipcfault::inject_internal
 

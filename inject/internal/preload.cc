@@ -59,6 +59,7 @@
 #include "ipcfault/inject/internal/control_region.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
+#include "ipcfault/inject/internal/sweep_support.h"
 #include "ipcfault/inject/internal/shared_counts.h"
 #include "ipcfault/inject/scenario.h"
 
@@ -340,6 +341,9 @@ void Init() {
       }
     }
   }
+
+  // `ipcfault record` and `ipcfault sweep` (sweep_support.h).
+  if (const char* error = nullptr; !StartSweepSupport(&error)) Refuse(error);
 
   // Last: arming above still reads the environment.
   if (scope == "first") {
