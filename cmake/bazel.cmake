@@ -165,7 +165,8 @@ set(_IPCF_ATTRS
     additional_linker_inputs defines local_defines
     include_prefix alwayslink linkstatic linkshared testonly size tags
     visibility outs cmd tools toolchains executable timeout flaky
-    src suite replacements)
+    src suite replacements
+    program variant test expect faults gtest_filter sites baseline shard_count)  # sweep macros (no-cmake)
 
 # Parses one BUILD file into GLOBAL properties:
 #   IPCF_RULES: the list of rule ids "pkg:name"

@@ -20,7 +20,7 @@ _COMMON = [
     "@googletest//:gtest_main",
 ]
 
-def sweep_suite(name, variant, program):
+def sweep_suite(name, variant, program, tags = []):
     """`name`: the plain suite of `program` against `variant`'s library.
 
     Args:
@@ -30,6 +30,7 @@ def sweep_suite(name, variant, program):
         "server" (echo_server_test.cc against a broken server, with
         test_util's ServerThread built against it too), or "shutdown"
         (graceful_shutdown_test.cc).
+      tags: more tags (it is always "manual").
     """
     lib = ":" + variant + "_lib"
     if program == "client":
@@ -59,5 +60,5 @@ def sweep_suite(name, variant, program):
         srcs = srcs,
         deps = deps + ["//examples:program_headers"] + _COMMON,
         # Built only for the sweep tests that use them (and by hand).
-        tags = ["manual"],
+        tags = ["manual"] + tags,
     )
