@@ -83,26 +83,6 @@ int Failed(const absl::Status& status) {
   }
 }
 
-absl::StatusOr<std::string> ReadAll(const std::string& path) {
-  int fd = path == "-" ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, path);
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return absl::ErrnoToStatus(err, path);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return text;
-}
-
 // The value of --NAME=V or --NAME V at args[i] (advancing i), or nullopt if
 // args[i] is not that option.
 std::optional<std::string> OptionValue(absl::Span<const std::string> args, size_t& i,
@@ -165,7 +145,7 @@ int Arm(Controller& control, absl::Span<const std::string> args) {
     if (args.size() != 1) {
       return Usage(absl::StrCat("arm: one scenario FILE, got '", args[1], "' too"));
     }
-    absl::StatusOr<std::string> file = ReadAll(args[0]);
+    absl::StatusOr<std::string> file = ReadFile(args[0]);
     if (!file.ok()) return Usage(absl::StrCat("arm: ", file.status().message()));
     text = *file;
     source = args[0] == "-" ? "<stdin>" : args[0];
