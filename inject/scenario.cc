@@ -29,8 +29,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -961,9 +959,8 @@ std::optional<Failure> ParseLine(absl::string_view line, std::optional<Rule>* ou
   return std::nullopt;
 }
 
-absl::Status Error(absl::string_view source, size_t line, const Failure& failure) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(source, ":", line, ":", failure.offset + 1, ": ", failure.message));
+std::string ErrorText(absl::string_view source, size_t line, const Failure& failure) {
+  return absl::StrCat(source, ":", line, ":", failure.offset + 1, ": ", failure.message);
 }
 
 // The needs of a rule already built, as its canonical text states them.
@@ -1038,9 +1035,10 @@ std::string FormatCalls(const Rule& rule, const Needs& needs) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
-                                                absl::string_view source) {
-  std::vector<Rule> rules;
+namespace scenario_internal {
+
+bool ParseScenarioRules(absl::string_view text, absl::string_view source,
+                        std::vector<Rule>* rules, std::string* error) {
   size_t line_number = 0;
   size_t start = 0;
   while (start <= text.size()) {
@@ -1050,41 +1048,53 @@ absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
         text.substr(start, newline == absl::string_view::npos ? absl::string_view::npos
                                                               : newline - start);
     std::optional<Rule> rule;
-    if (auto f = ParseLine(line, &rule)) return Error(source, line_number, *f);
-    if (rule) rules.push_back(*std::move(rule));
+    if (auto f = ParseLine(line, &rule)) {
+      *error = ErrorText(source, line_number, *f);
+      return false;
+    }
+    if (rule) rules->push_back(*std::move(rule));
     if (newline == absl::string_view::npos) break;
     start = newline + 1;
   }
-  return rules;
+  return true;
 }
 
-absl::StatusOr<Rule> ParseRule(absl::string_view text, absl::string_view source) {
+bool ParseOneRule(absl::string_view text, absl::string_view source, Rule* out,
+                  std::string* error) {
   if (size_t newline = text.find('\n'); newline != absl::string_view::npos) {
-    return Error(source, 1, {newline, "a rule is one line (a scenario takes several)"});
+    *error = ErrorText(source, 1, {newline, "a rule is one line (a scenario takes several)"});
+    return false;
   }
   std::optional<Rule> rule;
-  if (auto f = ParseLine(text, &rule)) return Error(source, 1, *f);
-  if (!rule) return Error(source, 1, {0, "empty rule"});
-  return *std::move(rule);
+  if (auto f = ParseLine(text, &rule)) {
+    *error = ErrorText(source, 1, *f);
+    return false;
+  }
+  if (!rule) {
+    *error = ErrorText(source, 1, {0, "empty rule"});
+    return false;
+  }
+  *out = *std::move(rule);
+  return true;
 }
 
-absl::Status ValidateRule(const Rule& rule) {
-  if (rule.calls == 0) return absl::InvalidArgumentError("rule has no calls");
+std::string RuleProblem(const Rule& rule) {
+  if (rule.calls == 0) return "rule has no calls";
   Rule plain = rule;
   plain.thread.reset();
   plain.predicate = nullptr;
   const std::string text = FormatRule(plain);
   std::optional<Rule> back;
-  if (auto f = ParseLine(text, &back)) {
-    return absl::InvalidArgumentError(absl::StrCat("rule '", text, "': ", f->message));
-  }
+  if (auto f = ParseLine(text, &back)) return absl::StrCat("rule '", text, "': ", f->message);
   if (!back || !(*back == plain)) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::StrCat(
         "rule '", text, "' sets fields its action does not use, or values the scenario "
-        "language cannot state (such as a delay finer than 1ns)"));
+        "language cannot state (such as a delay finer than 1ns)");
   }
-  return absl::OkStatus();
+  return "";
 }
+
+}  // namespace scenario_internal
 
 std::string FormatRule(const Rule& rule) {
   const Needs needs = NeedsOf(rule);

@@ -66,6 +66,20 @@ std::string ErrorName(Call call, int code);
 // "SIGUSR1", "SIGRTMIN+3"; the number, if the signal has no name.
 std::string SignalName(int sig);
 
+namespace scenario_internal {
+
+// ParseScenario, ParseRule and ValidateRule without absl::Status, for the
+// preload library (which must not link absl::Status: docs/run.md, "Static
+// Abseil"; the Status forms are in scenario_status.cc). The same rules and
+// messages: false with `error` set; "" when the rule is valid.
+bool ParseScenarioRules(absl::string_view text, absl::string_view source,
+                        std::vector<Rule>* rules, std::string* error);
+bool ParseOneRule(absl::string_view text, absl::string_view source, Rule* rule,
+                  std::string* error);
+std::string RuleProblem(const Rule& rule);
+
+}  // namespace scenario_internal
+
 }  // namespace ipcfault
 
 #endif  // IPCFAULT_INJECT_SCENARIO_H_

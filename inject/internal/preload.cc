@@ -48,7 +48,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -295,8 +294,13 @@ void Init() {
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
   if (!source.empty() || controlled) {
-    absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
-    if (!rules.ok()) Refuse(rules.status().message());
+    // No absl::Status on this path (docs/run.md, "Static Abseil").
+    std::vector<Rule> parsed;
+    std::string error;
+    if (!scenario_internal::ParseScenarioRules(text, source, &parsed, &error)) {
+      Refuse(error);
+    }
+    std::vector<Rule>* rules = &parsed;
     if (!rules->empty() || controlled) {
       if (!log.empty()) {
         // The record is not the faults: a log that cannot be written is
@@ -334,10 +338,9 @@ void Init() {
       // it stays armed for the life of the process (and of its forked
       // children); nothing disarms it, so exit handlers and destructors
       // still see the faults.
-      absl::StatusOr<std::shared_ptr<RuleGroup>> group =
-          ArmRules(*std::move(rules));
-      if (!group.ok()) {
-        Refuse(absl::StrCat("ipcfault: ", source, ": ", group.status().message()));
+      std::string why;
+      if (TryArmRules(std::move(parsed), "", &why) == nullptr) {
+        Refuse(absl::StrCat("ipcfault: ", source, ": ", why));
       }
     }
   }
