@@ -437,6 +437,31 @@ TEST_F(IpcfaultTest, ProgramsOwnCopyOfTheLibrarysSymbolsIsNotCalled) {
   EXPECT_THAT(r.err, Not(HasSubstr("the program's own"))) << r;
 }
 
+// Issue 13: the fixtures' threads stay exempt under the preload library.
+// The program links the fixtures (their own copy of Bypass); the preload
+// library's engine decides the faults, and must honour that Bypass. Before,
+// the rule failed the EchoServer's own accept, and the client got no echo;
+// and `ipcfault record` listed the fixture's calls as sites to sweep.
+TEST_F(IpcfaultTest, FixturesBypassHoldsUnderThePreloadLibrary) {
+  const std::string probe = Runfile("selftest/fixture_bypass_probe");
+  Result r = RunIpcfault({"run", "-e", "accept4:error=EMFILE", "-e",
+                          "write:error=EIO:fd=socket:when=1", "--", probe});
+  // The server's accept and write are the fixture's: untouched. The
+  // client's first socket write is the code under test's: failed.
+  EXPECT_EQ(r.out, "write: EIO\n") << r;
+  EXPECT_THAT(r.err, HasSubstr("rule 0 accept4:error=EMFILE: never fired")) << r;
+
+  Result clean = RunIpcfault({"run", "-e", "accept4:error=EMFILE", "--", probe});
+  EXPECT_EQ(clean.exit_code(), 0) << clean;
+  EXPECT_EQ(clean.out, "echo: ping\n") << clean;
+
+  Result record = RunIpcfault({"record", "--", probe});
+  EXPECT_EQ(record.exit_code(), 0) << record;
+  EXPECT_THAT(record.out + record.err, HasSubstr("connect")) << record;
+  EXPECT_THAT(record.out + record.err, Not(HasSubstr("EchoServer"))) << record;
+  EXPECT_THAT(record.out + record.err, Not(HasSubstr("accept"))) << record;
+}
+
 TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // Under --config=asan/tsan the preload library is sanitizer-built and
