@@ -143,7 +143,8 @@ TEST_F(IpcfaultTest, UsageErrorsExit2WithAClearMessage) {
       {{"run", "--scope", "most", "--", Probe()}, "invalid scope 'most'"},
       {{"run", "--seed", "x", "--", Probe()}, "invalid seed 'x'"},
       {{"run", "-e"}, "option '-e' requires an argument"},
-      {{"check"}, "ipcfault check: no scenario file given"},
+      {{"check"}, "ipcfault check: no scenario file or rule given"},
+      {{"check", "-e"}, "ipcfault check: option '-e' requires an argument"},
       {{"check", "--frobnicate"}, "ipcfault check: unknown option '--frobnicate'"},
       {{"calls", "frobnicate"}, "ipcfault calls: unknown call 'frobnicate'"},
       {{"calls", "%frobnicate"}, "ipcfault calls: unknown call set '%frobnicate'"},
@@ -195,6 +196,22 @@ TEST_F(IpcfaultTest, CheckReportsFileLineColumnAndExits1) {
   // The good file is still printed, headed by its name.
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("# ", good, "\n")));
   EXPECT_THAT(r.out, Not(HasSubstr(bad)));
+}
+
+// Rules given with -e are checked as `run -e` reads them: errors say
+// -e:LINE:COLUMN, and the canonical form is printed.
+TEST_F(IpcfaultTest, CheckTakesRulesWithE) {
+  Result r = RunIpcfault({"check", "-e", "inject=connect:error=ECONNREFUSED:when=2+",
+                          "--rule=accept4:error=EMFILE"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_EQ(r.out,
+            "# -e\nconnect:error=ECONNREFUSED:when=2+\n"
+            "# -e\naccept4:error=EMFILE\n") << r;
+  Result bad = RunIpcfault({"check", "-e", "connect:error=ECONNREFUSE"});
+  EXPECT_EQ(bad.exit_code(), 1) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("-e:1:15: ")) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("ECONNREFUSE")) << bad;
+  EXPECT_THAT(bad.out, IsEmpty()) << bad;
 }
 
 TEST_F(IpcfaultTest, CheckReadsStdin) {
