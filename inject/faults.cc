@@ -240,6 +240,8 @@ void ScopedFaults::Disarm() {
   }
 }
 
+size_t ArmedRuleCount() { return inject_internal::ArmedRuleCount(); }
+
 void SetExpectationReporter(ExpectationReporter reporter) {
   expectation_reporter.store(reporter != nullptr ? reporter : ReportToStderr,
                              std::memory_order_release);

@@ -116,6 +116,13 @@ class ScopedFaults {
   std::shared_ptr<State> state_;
 };
 
+// Number of rules armed in this process, over every ScopedFaults alive
+// (and the preload library's scenario, under `ipcfault run`). 0 when nothing
+// is armed: test fixtures check it to catch a rule leaked by an earlier test
+// (fixtures/gtest.h does). Rules a `--control` run arms from outside are not
+// counted. Thread-safe.
+size_t ArmedRuleCount();
+
 // Where ExpectEveryRuleFires() reports. The default prints to stderr; the
 // gtest integration (//fixtures:gtest) installs one that calls ADD_FAILURE.
 using ExpectationReporter = void (*)(absl::string_view message);

@@ -81,6 +81,24 @@ TEST_F(FaultsTest, ArmsAScenarioForItsScope) {
   EXPECT_EQ(InjectedError(Site(Call::kConnect)), 0);
 }
 
+// The public count the fixtures check (fixtures/gtest.cc) follows every
+// ScopedFaults alive.
+TEST_F(FaultsTest, PublicArmedRuleCountFollowsScopes) {
+  EXPECT_EQ(::ipcfault::ArmedRuleCount(), 0u);
+  {
+    ASSERT_OK_AND_ASSIGN(ScopedFaults two, Arm("read:error=EIO\nwrite:error=EIO\n"));
+    EXPECT_EQ(::ipcfault::ArmedRuleCount(), 2u);
+    {
+      ASSERT_OK_AND_ASSIGN(ScopedFaults one, Arm(Fault(Call::kConnect).Error(ECONNREFUSED)));
+      EXPECT_EQ(::ipcfault::ArmedRuleCount(), 3u);
+    }
+    EXPECT_EQ(::ipcfault::ArmedRuleCount(), 2u);
+    two.Disarm();
+    EXPECT_EQ(::ipcfault::ArmedRuleCount(), 0u);
+  }
+  EXPECT_EQ(::ipcfault::ArmedRuleCount(), 0u);
+}
+
 TEST_F(FaultsTest, BadScenarioArmsNothing) {
   absl::StatusOr<ScopedFaults> faults =
       Arm("connect:error=ECONNREFUSED\naccept:short=1\n");

@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/names.h"  // ErrorName, SignalName (formerly here)
 #include "ipcfault/inject/rule.h"
 
 namespace ipcfault {
@@ -56,15 +57,6 @@ std::string FormatRule(const Rule& rule);
 
 // Canonical text of a scenario: one FormatRule line each, '\n'-terminated.
 std::string FormatScenario(absl::Span<const Rule> rules);
-
-// The name of error `code` as `call` reports it, as the scenario language
-// writes it: "ECONNREFUSED"; "EAI_AGAIN" for getaddrinfo; "TRY_AGAIN" for
-// gethostbyname. The number, if the code has no name. For messages, logs and
-// `ipcfault calls`.
-std::string ErrorName(Call call, int code);
-
-// "SIGUSR1", "SIGRTMIN+3"; the number, if the signal has no name.
-std::string SignalName(int sig);
 
 }  // namespace ipcfault
 

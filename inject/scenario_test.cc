@@ -1,5 +1,5 @@
 #include "ipcfault/inject/scenario.h"
-#include "ipcfault/inject/internal/error_names.h"
+#include "ipcfault/inject/names.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -778,12 +778,12 @@ TEST(DocsTest, ErrorMessagesInTheDocsAreCurrent) {
 // The parser and the fire log read one table of getaddrinfo / gethostbyname
 // codes: every name the log can print parses back to its code.
 TEST(ScenarioErrors, EveryLoggableResolverCodeParses) {
-  for (const inject_internal::NamedCode& c : inject_internal::EaiCodes()) {
+  for (const NamedCode& c : EaiCodes()) {
     ASSERT_OK_AND_ASSIGN(Rule rule, ParseRule(absl::StrCat("getaddrinfo:error=", c.name)));
     EXPECT_EQ(rule.error, c.code) << c.name;
     EXPECT_EQ(ErrorName(Call::kGetaddrinfo, c.code), c.name);
   }
-  for (const inject_internal::NamedCode& c : inject_internal::HErrnoCodes()) {
+  for (const NamedCode& c : HErrnoCodes()) {
     ASSERT_OK_AND_ASSIGN(Rule rule, ParseRule(absl::StrCat("gethostbyname:error=", c.name)));
     EXPECT_EQ(rule.error, c.code) << c.name;
     EXPECT_EQ(ErrorName(Call::kGethostbyname, c.code), c.name);
