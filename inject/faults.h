@@ -5,7 +5,7 @@
 // rules in C++. Faults reach the code under test through the interposer
 // (link //inject:interpose) or the preload library.
 //
-//   ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
 //                        ipcfault::Arm("connect:error=ECONNREFUSED:when=1"));
 //   EXPECT_EQ(connect(fd, addr, len), -1);               // refused
 //   EXPECT_EQ(faults.fired(0), 1);
