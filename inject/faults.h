@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -51,7 +52,14 @@ absl::StatusOr<ScopedFaults> Arm(absl::string_view scenario);
 // Arms rules built in C++ (validated as the parser validates text).
 absl::StatusOr<ScopedFaults> Arm(std::vector<Rule> rules);
 
-// Builder for one Rule.
+// Builder for one Rule. Each method sets one field (or adds a call). A rule
+// takes one action: a second Error, Retval or Short does not replace the
+// first; it makes the rule invalid (Rule::builder_error), and Arm() refuses
+// it with InvalidArgument naming both in C++ terms:
+//   Arm(Fault(Call::kRead).Error(EIO).Short(1))
+//   // "Arm: rule 0 of 1: Fault(Call::kRead): Error(EIO) then Short(1): a rule
+//   //  takes one action ..."
+// Arm() checks the rest against the call table (ValidateRule, rule.h).
 class Fault {
  public:
   explicit Fault(Call call);
@@ -78,6 +86,9 @@ class Fault {
   operator Rule() const& { return rule_; }   // NOLINT: builder converts
 
  private:
+  std::string ActionText() const;
+  void SecondAction(absl::string_view what);
+
   Rule rule_;
 };
 

@@ -43,13 +43,6 @@ absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
 absl::StatusOr<Rule> ParseRule(absl::string_view text,
                                absl::string_view source = "-e");
 
-// Checks a Rule built in C++ (see faults.h's Fault builder) exactly as
-// ParseRule checks text: OK when FormatRule(rule) parses back to `rule`, C++-only
-// narrowing (thread, predicate) aside. Otherwise InvalidArgument naming the
-// rule's text and what is wrong: "rule 'accept:short=1': key 'short' does not
-// apply to accept: ...". Fields the action does not use must be zero.
-absl::Status ValidateRule(const Rule& rule);
-
 // Canonical text of one rule (no trailing newline); parses back to an equal
 // rule. C++-only narrowing (thread, predicate) has no text form and is not
 // formatted.
