@@ -1,8 +1,8 @@
 // inject/scenario_status.cc
 //
-// The scenario language's absl::Status entry points (scenario.h) over its
+// The scenario parser's absl::Status entry points (scenario.h) over its
 // Status-free ones, in a file of their own so that the preload library
-// links no object that names absl::Status (docs/run.md, "Static Abseil").
+// links no object that names absl::Status (docs/run.md, "A libc-only preload library").
 
 #include <string>
 #include <utility>
@@ -33,12 +33,6 @@ absl::StatusOr<Rule> ParseRule(absl::string_view text, absl::string_view source)
     return absl::InvalidArgumentError(error);
   }
   return rule;
-}
-
-absl::Status ValidateRule(const Rule& rule) {
-  std::string problem = scenario_internal::RuleProblem(rule);
-  if (!problem.empty()) return absl::InvalidArgumentError(problem);
-  return absl::OkStatus();
 }
 
 }  // namespace ipcfault

@@ -18,10 +18,8 @@ std::shared_ptr<RuleGroup> TryArmRules(std::vector<Rule> rules, absl::string_vie
   texts.reserve(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) {
     const Rule& rule = rules[i];
-    std::string problem = scenario_internal::RuleProblem(rule);
-    if (problem.empty() && rule.thread.has_value() && *rule.thread <= 0) {
-      problem = absl::StrCat("thread ", *rule.thread, " is not a thread id");
-    }
+    // From the call table, in C++ terms (rule.h); a thread id must be > 0.
+    std::string problem = RuleProblem(rule);
     if (!problem.empty()) {
       *why = absl::StrCat(who, "rule ", i, " of ", rules.size(), ": ", problem);
       return nullptr;
