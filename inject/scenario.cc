@@ -158,6 +158,15 @@ struct ErrorValue {
   ErrorDomain domain;
 };
 
+// The calls whose errors live in `domain`, for messages: "getaddrinfo".
+std::string CallsFailingIn(ErrorDomain domain) {
+  std::vector<absl::string_view> names;
+  for (const CallInfo& info : AllCalls()) {
+    if (ErrorDomainOf(info.call) == domain) names.push_back(info.name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
 std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorValue* out) {
   if (AllDigits(text)) {
     uint64_t n = 0;
@@ -169,8 +178,10 @@ std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorVa
   }
   std::optional<ErrorCode> error = ParseErrorName(text);
   if (!error) {
-    absl::string_view kind =
-        absl::StartsWith(text, "EAI_") ? "unknown getaddrinfo error " : "unknown errno ";
+    const std::string kind =
+        absl::StartsWith(text, "EAI_")
+            ? absl::StrCat("unknown ", CallsFailingIn(ErrorDomain::kEai), " error ")
+            : std::string("unknown errno ");
     return Failure{offset, absl::StrCat(kind, Quote(text), DidYouMean(text, ErrorNameList()))};
   }
   *out = {error->code, error->domain};
@@ -396,15 +407,6 @@ std::string WhyNot(const KeyInfo& key, Call call) {
     default:
       return absl::StrCat(message, ": ", key.name, "= is for ", absl::StrJoin(takers, ", "));
   }
-}
-
-// The calls whose errors live in `domain`, for messages: "getaddrinfo".
-std::string CallsFailingIn(ErrorDomain domain) {
-  std::vector<absl::string_view> names;
-  for (const CallInfo& info : AllCalls()) {
-    if (ErrorDomainOf(info.call) == domain) names.push_back(info.name);
-  }
-  return absl::StrJoin(names, ", ");
 }
 
 std::string WhyNotError(absl::string_view value, ErrorDomain domain, Call call) {
