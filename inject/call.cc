@@ -51,7 +51,58 @@ constexpr std::array<CallInfo, kCallCount> kCalls = {{
 #include "ipcfault/inject/call_spec.inc"
 }};
 
+constexpr KeyInfo kKeys[] = {
+    {kKeyError, "error", "fail with this error (name or number)"},
+    {kKeyRetval, "retval", "return this value without making the call"},
+    {kKeyShort, "short", "transfer at most this many bytes"},
+    {kKeySignal, "signal", "deliver this signal to the caller on entry"},
+    {kKeyDelayEnter, "delay_enter", "sleep before the call (s ms us ns; bare: us)"},
+    {kKeyDelayExit, "delay_exit", "sleep after the call"},
+    {kKeyWhen, "when", "first[..last][+[step]]: which matching calls, from 1"},
+    {kKeyTimes, "times", "fire at most this many times"},
+    {kKeyP, "p", "fire with this probability"},
+    {kKeySeed, "seed", "the rule's own seed for p="},
+    {kKeyFd, "fd", "only calls on socket|pipe|file|any|N fds"},
+    {kKeyPort, "port", "only calls whose local or peer port is this"},
+    {kKeySig, "sig", "only calls that send this signal"},
+    {kKeySite, "site", "only calls from this call stack (ipcfault record)"},
+};
+
+constexpr CallSetInfo kCallSets[] = {
+    {kSetNet, "%net", "every call on a network socket or a name lookup"},
+    {kSetIo, "%io", "the calls that move or wait for data, and close"},
+    {kSetSignal, "%signal", "sending signals and changing dispositions or masks"},
+    {kSetProcess, "%process", "creating, reaping and signalling processes"},
+    {0, "all", "every call in the table"},
+};
+
 }  // namespace
+
+absl::Span<const KeyInfo> AllKeys() { return kKeys; }
+
+const KeyInfo* KeyByName(absl::string_view name) {
+  for (const KeyInfo& key : kKeys) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+absl::Span<const CallSetInfo> AllCallSets() { return kCallSets; }
+
+const CallSetInfo* CallSetByName(absl::string_view name) {
+  for (const CallSetInfo& set : kCallSets) {
+    if (set.name == name) return &set;
+  }
+  return nullptr;
+}
+
+CallMask CallsIn(const CallSetInfo& set) {
+  CallMask mask = 0;
+  for (const CallInfo& info : kCalls) {
+    if (set.bits == 0 || (info.sets & set.bits) != 0) mask |= MaskOf(info.call);
+  }
+  return mask;
+}
 
 absl::Span<const CallInfo> AllCalls() { return kCalls; }
 

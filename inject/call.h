@@ -107,6 +107,31 @@ enum KeyBits : uint32_t {
   kKeySite = 1 << 13,   // every call: a call-stack hash (ipcfault record)
 };
 
+// The scenario keys, declared once: each key's bit, its name in the
+// scenario language and what it does, in canonical (formatting) order. The
+// parser, the formatter, `ipcfault calls` and docs/calls.md read this list.
+struct KeyInfo {
+  KeyBits bit;
+  absl::string_view name;     // "delay_enter"
+  absl::string_view meaning;  // for `ipcfault calls` and docs/calls.md
+};
+absl::Span<const KeyInfo> AllKeys();
+// The key named `name`, or nullptr.
+const KeyInfo* KeyByName(absl::string_view name);
+
+// The call sets of the scenario language, declared once: %net, %io,
+// %signal, %process, and `all` (bits 0: every call).
+struct CallSetInfo {
+  uint8_t bits;               // CallSetBits; 0 for `all`
+  absl::string_view name;     // "%net"
+  absl::string_view meaning;  // for `ipcfault calls` and docs/calls.md
+};
+absl::Span<const CallSetInfo> AllCallSets();
+// The set named `name` ("%io", "all"), or nullptr.
+const CallSetInfo* CallSetByName(absl::string_view name);
+// The calls in `set`.
+CallMask CallsIn(const CallSetInfo& set);
+
 // One row of the call table.
 struct CallInfo {
   Call call;

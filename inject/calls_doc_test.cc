@@ -1,79 +1,47 @@
-// docs/calls.md shows the call table; this test keeps it equal to the table
-// in call.cc. On a mismatch it prints the text the doc should hold.
+// docs/calls.md is generated: `ipcfault calls --markdown` prints it from the
+// call spec (inject/cli/calls_markdown.cc). This test keeps the file equal to
+// what the command prints; on a mismatch it shows the text the file should
+// hold.
 
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "ipcfault/inject/call.h"
-#include "ipcfault/inject/scenario.h"
+#include "ipcfault/inject/cli/calls_markdown.h"
 
 namespace ipcfault {
 namespace {
 
-std::string Failure(FailureStyle style) {
-  switch (style) {
-    case FailureStyle::kMinusOneErrno:
-      return "-1, errno";
-    case FailureStyle::kReturnsErrno:
-      return "the errno value";
-    case FailureStyle::kNonzeroErrno:
-      return "nonzero, errno";
-    case FailureStyle::kEaiCode:
-      return "an EAI_* code";
-    case FailureStyle::kNullHErrno:
-      return "NULL, h_errno";
-  }
-  return "?";
-}
-
-std::string Table() {
-  std::string out =
-      "| call | sets | failure returns | keys besides the common ones | default fd= | "
-      "documented errors |\n"
-      "|---|---|---|---|---|---|\n";
-  for (const CallInfo& info : AllCalls()) {
-    std::vector<std::string> sets;
-    if (info.sets & kSetNet) sets.push_back("%net");
-    if (info.sets & kSetIo) sets.push_back("%io");
-    if (info.sets & kSetSignal) sets.push_back("%signal");
-    if (info.sets & kSetProcess) sets.push_back("%process");
-    std::vector<std::string> keys;
-    if (info.keys & kKeyShort) keys.push_back("short");
-    if (info.keys & kKeyFd) keys.push_back("fd");
-    if (info.keys & kKeyPort) keys.push_back("port");
-    if (info.keys & kKeySig) keys.push_back("sig");
-    if (!(info.keys & kKeyRetval)) keys.push_back("(no retval)");
-    std::vector<std::string> errors;
-    for (int e : info.errors) errors.push_back(ErrorName(info.call, e));
-    std::string fd = !(info.keys & kKeyFd) ? "" : info.defaults_to_socket_fds ? "socket" : "any";
-    absl::StrAppend(&out, "| ", info.name, " | ", absl::StrJoin(sets, " "), " | ",
-                    Failure(info.failure), " | ", absl::StrJoin(keys, " "), " | ", fd, " | ",
-                    absl::StrJoin(errors, " "), " |\n");
-  }
-  return out;
-}
-
-TEST(CallsDocTest, DocShowsTheCallTable) {
+TEST(CallsDocTest, DocIsWhatCallsMarkdownPrints) {
   std::ifstream in("docs/calls.md");
   ASSERT_TRUE(in) << "docs/calls.md is missing from the runfiles";
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string doc = buffer.str();
-  const std::string begin = "<!-- BEGIN CALL TABLE (generated; inject/calls_doc_test.cc) -->\n";
-  const std::string end = "<!-- END CALL TABLE -->";
-  size_t from = doc.find(begin);
-  size_t to = doc.find(end);
-  ASSERT_NE(from, std::string::npos) << "docs/calls.md lacks the line " << begin;
-  ASSERT_NE(to, std::string::npos) << "docs/calls.md lacks the line " << end;
-  from += begin.size();
-  EXPECT_EQ(doc.substr(from, to - from), Table())
-      << "docs/calls.md's table is out of date; it should read:\n"
-      << Table();
+  const std::string markdown = cli::CallsMarkdown();
+  EXPECT_EQ(buffer.str(), markdown)
+      << "docs/calls.md is out of date; regenerate it with\n"
+      << "  bazel run //:ipcfault -- calls --markdown > docs/calls.md\n"
+      << "It should read:\n"
+      << markdown;
+}
+
+// The rendering reads the declared lists: every call, set and key appears.
+TEST(CallsDocTest, EveryCallSetAndKeyIsInTheDoc) {
+  const std::string markdown = cli::CallsMarkdown();
+  for (const CallInfo& info : AllCalls()) {
+    EXPECT_NE(markdown.find("\n| " + std::string(info.name) + " | "), std::string::npos)
+        << info.name;
+  }
+  for (const CallSetInfo& set : AllCallSets()) {
+    EXPECT_NE(markdown.find("| `" + std::string(set.name) + "` | "), std::string::npos)
+        << set.name;
+  }
+  for (const KeyInfo& key : AllKeys()) {
+    EXPECT_NE(markdown.find("| `" + std::string(key.name) + "=` | "), std::string::npos)
+        << key.name;
+  }
 }
 
 }  // namespace

@@ -113,7 +113,9 @@ TEST(SignalNameTest, EverySignalRoundTrips) {
     // is what strace and the kernel headers call it).
     if (const char* abbrev = sigabbrev_np(sig); abbrev != nullptr && sig < 32) {
       EXPECT_EQ(ParseSignalName(abbrev), sig) << abbrev;
-      if (sig != SIGIO) EXPECT_EQ(name, absl::StrCat("SIG", abbrev));
+      if (sig != SIGIO) {
+        EXPECT_EQ(name, absl::StrCat("SIG", abbrev));
+      }
     }
   }
 }

@@ -1,4 +1,6 @@
-// The scenario language: parser and canonical formatter.
+// The scenario language: the parser. (The canonical formatter is
+// scenario_format.cc; the names of errors and signals, names.cc; the keys
+// and call sets, call.cc beside the spec.)
 //
 // A rule is `CALLS:key=value:...`. Parsing goes left to right and stops at
 // the first error, which names the line and the byte column of the offending
@@ -40,6 +42,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/internal/rule_needs.h"
 #include "ipcfault/inject/names.h"
 #include "ipcfault/inject/rule.h"
 
@@ -102,84 +105,12 @@ std::string Quote(absl::string_view token) {
   return absl::StrCat("'", shown, "'");
 }
 
-// ---------------------------------------------------------------------------
-// Keys.
-
-enum class Key : uint8_t {
-  kError, kRetval, kShort, kSignal, kDelayEnter, kDelayExit, kWhen, kTimes, kP,
-  kSeed, kFd, kPort, kSig, kSite,
-};
-
-struct KeyInfo {
-  Key key;
-  absl::string_view name;
-  uint32_t bit;
-};
-
-// In canonical (formatting) order.
-constexpr KeyInfo kKeys[] = {
-    {Key::kError, "error", kKeyError},
-    {Key::kRetval, "retval", kKeyRetval},
-    {Key::kShort, "short", kKeyShort},
-    {Key::kSignal, "signal", kKeySignal},
-    {Key::kDelayEnter, "delay_enter", kKeyDelayEnter},
-    {Key::kDelayExit, "delay_exit", kKeyDelayExit},
-    {Key::kWhen, "when", kKeyWhen},
-    {Key::kTimes, "times", kKeyTimes},
-    {Key::kP, "p", kKeyP},
-    {Key::kSeed, "seed", kKeySeed},
-    {Key::kFd, "fd", kKeyFd},
-    {Key::kPort, "port", kKeyPort},
-    {Key::kSig, "sig", kKeySig},
-    {Key::kSite, "site", kKeySite},
-};
-
-// What a rule asks of each of its calls: the keys it uses and, with error=,
-// the error domain.
-struct Needs {
-  uint32_t keys = 0;
-  std::optional<ErrorDomain> domain;
-};
-
-bool Accepts(Call call, const Needs& needs) {
-  if ((GetCallInfo(call).keys & needs.keys) != needs.keys) return false;
-  return !needs.domain || ErrorDomainOf(call) == *needs.domain;
-}
-
-// ---------------------------------------------------------------------------
-// Call sets.
-
-struct CallSetInfo {
-  absl::string_view name;
-  uint8_t bits;  // CallSetBits; 0 for `all`
-};
-
-constexpr CallSetInfo kCallSets[] = {
-    {"%net", kSetNet}, {"%io", kSetIo}, {"%signal", kSetSignal},
-    {"%process", kSetProcess}, {"all", 0},
-};
-
-CallMask MaskOfSet(const CallSetInfo& set) {
-  CallMask mask = 0;
-  for (const CallInfo& info : AllCalls()) {
-    if (set.bits == 0 || (info.sets & set.bits) != 0) mask |= MaskOf(info.call);
-  }
-  return mask;
-}
-
-CallMask Narrow(CallMask mask, const Needs& needs) {
-  CallMask out = 0;
-  for (const CallInfo& info : AllCalls()) {
-    if ((mask & MaskOf(info.call)) != 0 && Accepts(info.call, needs)) out |= MaskOf(info.call);
-  }
-  return out;
-}
-
+// Every call and set name, for suggestions.
 const std::vector<std::string>& CallWords() {
   static const std::vector<std::string>* const words = [] {
     auto* v = new std::vector<std::string>;
     for (const CallInfo& info : AllCalls()) v->emplace_back(info.name);
-    for (const CallSetInfo& set : kCallSets) v->emplace_back(set.name);
+    for (const CallSetInfo& set : AllCallSets()) v->emplace_back(set.name);
     return v;
   }();
   return *words;
@@ -225,6 +156,15 @@ struct ErrorValue {
   ErrorDomain domain;
 };
 
+// The calls whose errors live in `domain`, for messages: "getaddrinfo".
+std::string CallsFailingIn(ErrorDomain domain) {
+  std::vector<absl::string_view> names;
+  for (const CallInfo& info : AllCalls()) {
+    if (ErrorDomainOf(info.call) == domain) names.push_back(info.name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
 std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorValue* out) {
   if (AllDigits(text)) {
     uint64_t n = 0;
@@ -236,8 +176,10 @@ std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorVa
   }
   std::optional<ErrorCode> error = ParseErrorName(text);
   if (!error) {
-    absl::string_view kind =
-        absl::StartsWith(text, "EAI_") ? "unknown getaddrinfo error " : "unknown errno ";
+    const std::string kind =
+        absl::StartsWith(text, "EAI_")
+            ? absl::StrCat("unknown ", CallsFailingIn(ErrorDomain::kEai), " error ")
+            : std::string("unknown errno ");
     return Failure{offset, absl::StrCat(kind, Quote(text), DidYouMean(text, ErrorNameList()))};
   }
   *out = {error->code, error->domain};
@@ -342,15 +284,6 @@ std::optional<Failure> ParseDelay(absl::string_view text, size_t offset, absl::s
   return std::nullopt;
 }
 
-// The largest unit that states `d` exactly: 20ms, 1500us, 2s, 7ns.
-std::string FormatDelay(absl::Duration d) {
-  int64_t ns = absl::ToInt64Nanoseconds(d);
-  if (ns != 0 && ns % 1000000000 == 0) return absl::StrCat(ns / 1000000000, "s");
-  if (ns != 0 && ns % 1000000 == 0) return absl::StrCat(ns / 1000000, "ms");
-  if (ns % 1000 == 0) return absl::StrCat(ns / 1000, "us");
-  return absl::StrCat(ns, "ns");
-}
-
 // when=first[..last][+[step]].
 std::optional<Failure> ParseWhen(absl::string_view text, size_t offset, When* out) {
   auto malformed = [&](size_t at, absl::string_view why) {
@@ -405,17 +338,6 @@ std::optional<Failure> ParseWhen(absl::string_view text, size_t offset, When* ou
   return std::nullopt;
 }
 
-std::string FormatWhen(const When& when) {
-  if (when.last == When::kNoLast) {
-    return when.step == 1 ? absl::StrCat(when.first, "+")
-                          : absl::StrCat(when.first, "+", when.step);
-  }
-  if (when.last == when.first && when.step == 1) return absl::StrCat(when.first);
-  std::string text = absl::StrCat(when.first, "..", when.last);
-  if (when.step != 1) absl::StrAppend(&text, "+", when.step);
-  return text;
-}
-
 // p=: a decimal fraction in (0, 1], e.g. 0.05, .5, 1, 5e-3.
 std::optional<Failure> ParseProbability(absl::string_view text, size_t offset, double* out) {
   size_t pos = 0;
@@ -444,24 +366,6 @@ std::optional<Failure> ParseProbability(absl::string_view text, size_t offset, d
   return std::nullopt;
 }
 
-// The shortest decimal that reads back as exactly `p`.
-std::string FormatProbability(double p) {
-  char buffer[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, p);
-    double back = 0;
-    if (absl::SimpleAtod(buffer, &back) && back == p) break;
-  }
-  return buffer;
-}
-
-constexpr std::pair<absl::string_view, FdFilter::Kind> kFdKinds[] = {
-    {"socket", FdFilter::Kind::kSocket},
-    {"pipe", FdFilter::Kind::kPipe},
-    {"file", FdFilter::Kind::kFile},
-    {"any", FdFilter::Kind::kAny},
-};
-
 std::optional<Failure> ParseFd(absl::string_view text, size_t offset, FdFilter* out) {
   if (AllDigits(text)) {
     uint64_t n = 0;
@@ -470,7 +374,7 @@ std::optional<Failure> ParseFd(absl::string_view text, size_t offset, FdFilter* 
     return std::nullopt;
   }
   std::vector<std::string> words;
-  for (const auto& [name, kind] : kFdKinds) {
+  for (const auto& [name, kind] : inject_internal::kFdKinds) {
     if (name == text) {
       *out = {kind, -1};
       return std::nullopt;
@@ -480,14 +384,6 @@ std::optional<Failure> ParseFd(absl::string_view text, size_t offset, FdFilter* 
   return Failure{offset, absl::StrCat("unknown fd= filter ", Quote(text),
                                       " (expected socket, pipe, file, any or an fd number)",
                                       DidYouMean(text, words))};
-}
-
-std::string FormatFd(const FdFilter& fd) {
-  if (fd.kind == FdFilter::Kind::kNumber) return absl::StrCat(fd.number);
-  for (const auto& [name, kind] : kFdKinds) {
-    if (kind == fd.kind) return std::string(name);
-  }
-  return "default";
 }
 
 // ---------------------------------------------------------------------------
@@ -501,10 +397,10 @@ std::string WhyNot(const KeyInfo& key, Call call) {
   }
   std::string message =
       absl::StrCat("key '", key.name, "' does not apply to ", CallName(call));
-  switch (key.key) {
-    case Key::kFd:
+  switch (key.bit) {
+    case kKeyFd:
       return absl::StrCat(message, ": it takes no fd");
-    case Key::kRetval:
+    case kKeyRetval:
       return absl::StrCat(message, ": retval= cannot fake its result");
     default:
       return absl::StrCat(message, ": ", key.name, "= is for ", absl::StrJoin(takers, ", "));
@@ -523,9 +419,9 @@ std::string WhyNotError(absl::string_view value, ErrorDomain domain, Call call) 
     case ErrorDomain::kErrno:
       break;
   }
-  return absl::StrCat(message, domain == ErrorDomain::kEai
-                                   ? ": EAI_* codes are for getaddrinfo only"
-                                   : ": h_errno codes are for gethostbyname only");
+  return absl::StrCat(message, domain == ErrorDomain::kEai ? ": EAI_* codes are for "
+                                                           : ": h_errno codes are for ",
+                      CallsFailingIn(domain), " only");
 }
 
 class RuleParser {
@@ -552,7 +448,7 @@ class RuleParser {
   size_t offset_;
   std::vector<CallToken> calls_;
   Rule rule_;
-  Needs needs_;
+  inject_internal::Needs needs_;
   uint32_t seen_ = 0;  // KeyBits already given
   size_t seed_offset_ = 0;
   std::optional<absl::string_view> action_key_;  // error, retval or short
@@ -596,9 +492,7 @@ std::optional<Failure> RuleParser::ParseCalls(absl::string_view list, size_t off
     if (std::optional<Call> call = CallByName(name)) {
       token.call = call;
     } else {
-      for (const CallSetInfo& set : kCallSets) {
-        if (set.name == name) token.set = &set;
-      }
+      token.set = CallSetByName(name);
       if (token.set == nullptr) {
         absl::string_view kind = absl::StartsWith(name, "%") ? "unknown call set " : "unknown call ";
         return Failure{at, absl::StrCat(kind, Quote(name), DidYouMean(name, CallWords()))};
@@ -626,7 +520,7 @@ std::optional<Failure> RuleParser::ParseKey(absl::string_view item, size_t offse
   }
   const KeyInfo* key = nullptr;
   std::vector<std::string> words;
-  for (const KeyInfo& k : kKeys) {
+  for (const KeyInfo& k : AllKeys()) {
     if (k.name == name) key = &k;
     words.emplace_back(k.name);
   }
@@ -645,7 +539,7 @@ std::optional<Failure> RuleParser::ParseKey(absl::string_view item, size_t offse
       return Failure{offset, WhyNot(*key, *token.call)};
     }
   }
-  if (key->key == Key::kError || key->key == Key::kRetval || key->key == Key::kShort) {
+  if (key->bit == kKeyError || key->bit == kKeyRetval || key->bit == kKeyShort) {
     if (action_key_) {
       return Failure{offset, absl::StrCat("conflicting actions: ", *action_key_, "= and ", name,
                                           "= cannot be combined")};
@@ -664,8 +558,8 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
                                               size_t offset) {
   const std::string what = absl::StrCat(key.name, "=");
   uint64_t n = 0;
-  switch (key.key) {
-    case Key::kError: {
+  switch (key.bit) {
+    case kKeyError: {
       ErrorValue error{0, ErrorDomain::kErrno};
       if (auto f = ParseError(value, offset, &error)) return f;
       for (const CallToken& token : calls_) {
@@ -680,44 +574,44 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
       needs_.domain = error.domain;
       return std::nullopt;
     }
-    case Key::kRetval:
+    case kKeyRetval:
       if (auto f = ParseNumber(value, offset, what, 0, kMaxInt, &n)) return f;
       rule_.action = Action::kRetval;
       rule_.retval = static_cast<int64_t>(n);
       needs_.keys |= kKeyRetval;
       return std::nullopt;
-    case Key::kShort:
+    case kKeyShort:
       if (auto f = ParseNumber(value, offset, what, 1, kMaxInt, &n)) return f;
       rule_.action = Action::kShort;
       rule_.short_bytes = static_cast<size_t>(n);
       needs_.keys |= kKeyShort;
       return std::nullopt;
-    case Key::kSignal:
+    case kKeySignal:
       if (auto f = ParseSignal(value, offset, what, &rule_.signal)) return f;
       needs_.keys |= kKeySignal;
       return std::nullopt;
-    case Key::kDelayEnter:
+    case kKeyDelayEnter:
       if (auto f = ParseDelay(value, offset, what, &rule_.delay_enter)) return f;
       if (rule_.delay_enter != absl::ZeroDuration()) needs_.keys |= kKeyDelayEnter;
       return std::nullopt;
-    case Key::kDelayExit:
+    case kKeyDelayExit:
       if (auto f = ParseDelay(value, offset, what, &rule_.delay_exit)) return f;
       if (rule_.delay_exit != absl::ZeroDuration()) needs_.keys |= kKeyDelayExit;
       return std::nullopt;
-    case Key::kWhen:
+    case kKeyWhen:
       if (auto f = ParseWhen(value, offset, &rule_.when)) return f;
       if (rule_.when != When{}) needs_.keys |= kKeyWhen;
       return std::nullopt;
-    case Key::kTimes:
+    case kKeyTimes:
       if (auto f = ParseNumber(value, offset, what, 1, kMaxCount, &n)) return f;
       rule_.times = n;
       needs_.keys |= kKeyTimes;
       return std::nullopt;
-    case Key::kP:
+    case kKeyP:
       if (auto f = ParseProbability(value, offset, &rule_.probability)) return f;
       if (rule_.probability != 1.0) needs_.keys |= kKeyP;
       return std::nullopt;
-    case Key::kSeed:
+    case kKeySeed:
       if (auto f = ParseNumber(value, offset, what, 0, std::numeric_limits<uint64_t>::max(), &n)) {
         return f;
       }
@@ -725,20 +619,20 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
       seed_offset_ = offset - what.size();
       needs_.keys |= kKeySeed;
       return std::nullopt;
-    case Key::kFd:
+    case kKeyFd:
       if (auto f = ParseFd(value, offset, &rule_.fd)) return f;
       needs_.keys |= kKeyFd;
       return std::nullopt;
-    case Key::kPort:
+    case kKeyPort:
       if (auto f = ParseNumber(value, offset, what, 1, 65535, &n)) return f;
       rule_.port = static_cast<int>(n);
       needs_.keys |= kKeyPort;
       return std::nullopt;
-    case Key::kSig:
+    case kKeySig:
       if (auto f = ParseSignal(value, offset, what, &rule_.sig)) return f;
       needs_.keys |= kKeySig;
       return std::nullopt;
-    case Key::kSite: {
+    case kKeySite: {
       // A call-stack hash as `ipcfault record` prints it: 1 to 12 hex digits.
       uint64_t site = 0;
       if (value.empty() || value.size() > 12 ||
@@ -770,18 +664,18 @@ std::optional<Failure> RuleParser::Finish(Rule* out) {
       rule_.calls |= MaskOf(*token.call);
       continue;
     }
-    CallMask narrowed = Narrow(MaskOfSet(*token.set), needs_);
+    CallMask narrowed = inject_internal::Narrow(CallsIn(*token.set), needs_);
     if (narrowed == 0 && needs_.domain &&
-        Narrow(MaskOfSet(*token.set), {needs_.keys, std::nullopt}) != 0) {
+        inject_internal::Narrow(CallsIn(*token.set), {needs_.keys, std::nullopt}) != 0) {
       return Failure{token.offset,
                      absl::StrCat("no call in ", token.set->name, " can fail with error=",
                                   absl::CHexEscape(error_text_.substr(0, 40)))};
     }
     if (narrowed == 0) {
       std::vector<std::string> keys;
-      for (const KeyInfo& k : kKeys) {
+      for (const KeyInfo& k : AllKeys()) {
         if ((needs_.keys & k.bit) == 0) continue;
-        if (Narrow(MaskOfSet(*token.set), {k.bit, std::nullopt}) == 0) {
+        if (inject_internal::Narrow(CallsIn(*token.set), {k.bit, std::nullopt}) == 0) {
           return Failure{token.offset,
                          absl::StrCat("no call in ", token.set->name, " accepts ", k.name, "=")};
         }
@@ -816,81 +710,6 @@ std::optional<Failure> ParseLine(absl::string_view line, std::optional<Rule>* ou
 
 std::string ErrorText(absl::string_view source, size_t line, const Failure& failure) {
   return absl::StrCat(source, ":", line, ":", failure.offset + 1, ": ", failure.message);
-}
-
-// The needs of a rule already built, as its canonical text states them.
-Needs NeedsOf(const Rule& rule) {
-  Needs needs;
-  switch (rule.action) {
-    case Action::kError:
-      needs.keys |= kKeyError;
-      // A valid rule's calls all fail in one domain: its first call's.
-      needs.domain = ErrorDomain::kErrno;
-      for (const CallInfo& info : AllCalls()) {
-        if ((rule.calls & MaskOf(info.call)) != 0) {
-          needs.domain = ErrorDomainOf(info.call);
-          break;
-        }
-      }
-      break;
-    case Action::kRetval:
-      needs.keys |= kKeyRetval;
-      break;
-    case Action::kShort:
-      needs.keys |= kKeyShort;
-      break;
-    case Action::kNone:
-      break;
-  }
-  if (rule.signal != 0) needs.keys |= kKeySignal;
-  if (rule.delay_enter != absl::ZeroDuration()) needs.keys |= kKeyDelayEnter;
-  if (rule.delay_exit != absl::ZeroDuration()) needs.keys |= kKeyDelayExit;
-  if (rule.when != When{}) needs.keys |= kKeyWhen;
-  if (rule.times != 0) needs.keys |= kKeyTimes;
-  if (rule.probability != 1.0) needs.keys |= kKeyP;
-  if (rule.seed) needs.keys |= kKeySeed;
-  if (rule.fd.kind != FdFilter::Kind::kDefault) needs.keys |= kKeyFd;
-  if (rule.port != -1) needs.keys |= kKeyPort;
-  if (rule.sig != 0) needs.keys |= kKeySig;
-  if (rule.site != 0) needs.keys |= kKeySite;
-  return needs;
-}
-
-// The call list: one name, a set that narrows to exactly the calls, or sets
-// and names that add up to them.
-std::string FormatCalls(const Rule& rule, const Needs& needs) {
-  const CallMask mask = rule.calls;
-  std::vector<std::string> parts;
-  if (CountOf(mask) >= 2) {
-    // Smallest sets first, so %io wins over %net and all when both fit.
-    for (const char* name : {"%io", "%process", "%signal", "%net", "all"}) {
-      for (const CallSetInfo& set : kCallSets) {
-        if (set.name == name && Narrow(MaskOfSet(set), needs) == mask) return std::string(name);
-      }
-    }
-    CallMask covered = 0;
-    for (const CallSetInfo& set : kCallSets) {
-      CallMask narrowed = Narrow(MaskOfSet(set), needs);
-      if (narrowed != 0 && (narrowed & ~mask) == 0 && (narrowed & ~covered) != 0) {
-        parts.emplace_back(set.name);
-        covered |= narrowed;
-      }
-    }
-    if (covered == mask) return absl::StrJoin(parts, ",");
-    // Sets only help if they cover most of the calls; otherwise names read better.
-    if (CountOf(covered) * 2 < CountOf(mask)) {
-      parts.clear();
-      covered = 0;
-    }
-    for (const CallInfo& info : AllCalls()) {
-      if ((mask & ~covered & MaskOf(info.call)) != 0) parts.emplace_back(info.name);
-    }
-    return absl::StrJoin(parts, ",");
-  }
-  for (const CallInfo& info : AllCalls()) {
-    if ((mask & MaskOf(info.call)) != 0) parts.emplace_back(info.name);
-  }
-  return absl::StrJoin(parts, ",");
 }
 
 }  // namespace
@@ -939,51 +758,5 @@ bool ParseOneRule(absl::string_view text, absl::string_view source, Rule* out,
 }
 
 }  // namespace scenario_internal
-
-std::string FormatRule(const Rule& rule) {
-  const Needs needs = NeedsOf(rule);
-  std::string text = FormatCalls(rule, needs);
-  switch (rule.action) {
-    case Action::kError:
-      absl::StrAppend(&text, ":error=", ErrorName(*needs.domain, rule.error));
-      break;
-    case Action::kRetval:
-      absl::StrAppend(&text, ":retval=", rule.retval);
-      break;
-    case Action::kShort:
-      absl::StrAppend(&text, ":short=", rule.short_bytes);
-      break;
-    case Action::kNone:
-      break;
-  }
-  if (rule.signal != 0) absl::StrAppend(&text, ":signal=", SignalName(rule.signal));
-  if (rule.delay_enter != absl::ZeroDuration()) {
-    absl::StrAppend(&text, ":delay_enter=", FormatDelay(rule.delay_enter));
-  }
-  if (rule.delay_exit != absl::ZeroDuration()) {
-    absl::StrAppend(&text, ":delay_exit=", FormatDelay(rule.delay_exit));
-  }
-  if (rule.when != When{}) absl::StrAppend(&text, ":when=", FormatWhen(rule.when));
-  if (rule.times != 0) absl::StrAppend(&text, ":times=", rule.times);
-  if (rule.probability != 1.0) absl::StrAppend(&text, ":p=", FormatProbability(rule.probability));
-  if (rule.seed) absl::StrAppend(&text, ":seed=", *rule.seed);
-  if (rule.fd.kind != FdFilter::Kind::kDefault) absl::StrAppend(&text, ":fd=", FormatFd(rule.fd));
-  if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
-  if (rule.sig != 0) absl::StrAppend(&text, ":sig=", SignalName(rule.sig));
-  if (rule.site != 0) absl::StrAppend(&text, ":site=", absl::Hex(rule.site, absl::kZeroPad12));
-  if (rule.thread || rule.predicate) {
-    std::vector<std::string> extra;
-    if (rule.thread) extra.push_back(absl::StrCat("thread ", *rule.thread));
-    if (rule.predicate) extra.push_back("a predicate");
-    absl::StrAppend(&text, "  # C++ only, not expressible here: ", absl::StrJoin(extra, ", "));
-  }
-  return text;
-}
-
-std::string FormatScenario(absl::Span<const Rule> rules) {
-  std::string text;
-  for (const Rule& rule : rules) absl::StrAppend(&text, FormatRule(rule), "\n");
-  return text;
-}
 
 }  // namespace ipcfault

@@ -28,6 +28,7 @@
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/names.h"  // ErrorName, SignalName (formerly here)
 #include "ipcfault/inject/rule.h"
+#include "ipcfault/inject/scenario_format.h"  // FormatRule, FormatScenario
 
 namespace ipcfault {
 
@@ -42,14 +43,6 @@ absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
 // Errors read "SOURCE:1:COLUMN: ...".
 absl::StatusOr<Rule> ParseRule(absl::string_view text,
                                absl::string_view source = "-e");
-
-// Canonical text of one rule (no trailing newline); parses back to an equal
-// rule. C++-only narrowing (thread, predicate) has no text form and is not
-// formatted.
-std::string FormatRule(const Rule& rule);
-
-// Canonical text of a scenario: one FormatRule line each, '\n'-terminated.
-std::string FormatScenario(absl::Span<const Rule> rules);
 
 namespace scenario_internal {
 

@@ -46,7 +46,7 @@ done
 # inject/internal/) are visible inside ipcfault only. A downstream package
 # that names one must fail to build, each with Bazel's visibility error.
 fenced=(engine real_functions arm_rules fire_log shared_counts preloadable
-        sweep_support control_attach unix_address)
+        sweep_support control_attach unix_address rule_needs)
 mkdir -p "$work/fence"
 {
   echo 'load("@rules_cc//cc:defs.bzl", "cc_library")'

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/cli/calls_markdown.h"
 #include "ipcfault/inject/cli/cli_util.h"
 #include "ipcfault/inject/cli/commands.h"
 #include "ipcfault/inject/names.h"
@@ -30,6 +31,8 @@ may be any errno; these are the ones callers should expect). With CALL or
 %SET arguments, list only those calls.
 
 Options:
+  --markdown   print docs/calls.md (the sets, the keys and the call table, as
+               Markdown) and exit
   -h, --help   show this help and exit
 
 Exit status: 0, or 2 if a CALL or %SET is unknown.
@@ -37,54 +40,10 @@ Exit status: 0, or 2 if a CALL or %SET is unknown.
 
 namespace {
 
-constexpr struct {
-  uint8_t bit;
-  const char* name;
-} kSetNames[] = {{kSetNet, "%net"},
-                 {kSetIo, "%io"},
-                 {kSetSignal, "%signal"},
-                 {kSetProcess, "%process"}};
-
-constexpr struct {
-  uint32_t bit;
-  const char* name;
-  const char* meaning;
-} kKeys[] = {
-    {kKeyError, "error", "fail with this error (name or number)"},
-    {kKeyRetval, "retval", "return this value without making the call"},
-    {kKeyShort, "short", "transfer at most this many bytes"},
-    {kKeySignal, "signal", "deliver this signal to the caller on entry"},
-    {kKeyDelayEnter, "delay_enter", "sleep before the call (s ms us ns; bare: us)"},
-    {kKeyDelayExit, "delay_exit", "sleep after the call"},
-    {kKeyWhen, "when", "first[..last][+[step]]: which matching calls, from 1"},
-    {kKeyTimes, "times", "fire at most this many times"},
-    {kKeyP, "p", "fire with this probability"},
-    {kKeySeed, "seed", "the rule's own seed for p="},
-    {kKeyFd, "fd", "only calls on socket|pipe|file|any|N fds"},
-    {kKeyPort, "port", "only calls whose local or peer port is this"},
-    {kKeySig, "sig", "only calls that send this signal"},
-};
-
-const char* FailureText(FailureStyle style) {
-  switch (style) {
-    case FailureStyle::kMinusOneErrno:
-      return "-1, errno";
-    case FailureStyle::kReturnsErrno:
-      return "returns errno";
-    case FailureStyle::kNonzeroErrno:
-      return "nonzero, errno";
-    case FailureStyle::kEaiCode:
-      return "EAI_* code";
-    case FailureStyle::kNullHErrno:
-      return "NULL, h_errno";
-  }
-  return "?";
-}
-
 std::string SetsText(uint8_t sets) {
   std::vector<std::string> names;
-  for (const auto& set : kSetNames) {
-    if (sets & set.bit) names.push_back(set.name);
+  for (const CallSetInfo& set : AllCallSets()) {
+    if (set.bits != 0 && (sets & set.bits) != 0) names.push_back(std::string(set.name));
   }
   return names.empty() ? "-" : absl::StrJoin(names, ",");
 }
@@ -108,25 +67,34 @@ int CallsCommand(absl::Span<const std::string> args,
       return kExitOk;
     }
   }
+  if (!args.empty() && args[0] == "--markdown") {
+    if (args.size() > 1) {
+      PrintUsageError("calls", "--markdown takes no CALL or %SET (it prints the whole table)");
+      return kExitUsage;
+    }
+    std::cout << CallsMarkdown();
+    return kExitOk;
+  }
   for (const std::string& arg : args) {
     if (arg == "all") {
       selected.assign(selected.size(), true);
       continue;
     }
     if (absl::StartsWith(arg, "%")) {
-      bool known = false;
-      for (const auto& set : kSetNames) {
-        if (arg != set.name) continue;
-        known = true;
-        for (const CallInfo& info : AllCalls()) {
-          if (info.sets & set.bit) selected[static_cast<int>(info.call)] = true;
+      const CallSetInfo* set = CallSetByName(arg);
+      if (set == nullptr) {
+        std::vector<absl::string_view> sets;
+        for (const CallSetInfo& s : AllCallSets()) {
+          if (s.bits != 0) sets.push_back(s.name);
         }
-      }
-      if (!known) {
-        PrintUsageError("calls", absl::StrCat("unknown call set '", arg,
-                                              "' (sets: %net %io %signal "
-                                              "%process)"));
+        PrintUsageError("calls", absl::StrCat("unknown call set '", arg, "' (sets: ",
+                                              absl::StrJoin(sets, " "), ")"));
         return kExitUsage;
+      }
+      for (const CallInfo& info : AllCalls()) {
+        if ((CallsIn(*set) & MaskOf(info.call)) != 0) {
+          selected[static_cast<int>(info.call)] = true;
+        }
       }
       continue;
     }
@@ -158,31 +126,22 @@ int CallsCommand(absl::Span<const std::string> args,
   std::cout << "\nFD: the default fd= filter (a rule on the read/write family "
                "applies to sockets\nunless it says fd=any; '-': the call takes "
                "no fd).\n\nKeys, and the calls above they apply to:\n";
-  for (const auto& key : kKeys) {
-    std::vector<absl::string_view> names, others;
-    for (const CallInfo* info : rows) {
-      ((info->keys & key.bit) ? names : others).push_back(info->name);
-    }
-    std::string calls =
-        others.empty()  ? "all"
-        : names.empty() ? "none"
-        : names.size() > others.size()
-            ? absl::StrCat("all but ", absl::StrJoin(others, " "))
-            : absl::StrJoin(names, " ");
+  for (const KeyInfo& key : AllKeys()) {
+    const std::string calls = KeyTakersText(key.bit, rows);
     std::cout << absl::StrFormat("  %-12s %-52s %s\n", key.name, key.meaning,
                                  calls);
   }
   if (args.empty()) {
     std::cout << "\nSets:\n";
-    for (const auto& set : kSetNames) {
+    for (const CallSetInfo& set : AllCallSets()) {
       std::vector<absl::string_view> members;
       for (const CallInfo& info : AllCalls()) {
-        if (info.sets & set.bit) members.push_back(info.name);
+        if ((CallsIn(set) & MaskOf(info.call)) != 0) members.push_back(info.name);
       }
       std::cout << absl::StrFormat("  %-10s %s\n", set.name,
-                                   absl::StrJoin(members, " "));
+                                   set.bits == 0 ? std::string("every call above")
+                                                 : absl::StrJoin(members, " "));
     }
-    std::cout << absl::StrFormat("  %-10s %s\n", "all", "every call above");
   }
   return kExitOk;
 }

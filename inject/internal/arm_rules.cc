@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/rule.h"
-#include "ipcfault/inject/scenario.h"
+#include "ipcfault/inject/scenario_format.h"
 
 namespace ipcfault::inject_internal {
 
