@@ -180,7 +180,7 @@ std::string Quote(absl::string_view token) {
 
 enum class Key : uint8_t {
   kError, kRetval, kShort, kSignal, kDelayEnter, kDelayExit, kWhen, kTimes, kP,
-  kSeed, kFd, kPort, kSig,
+  kSeed, kFd, kPort, kSig, kAs,
 };
 
 struct KeyInfo {
@@ -204,6 +204,7 @@ constexpr KeyInfo kKeys[] = {
     {Key::kFd, "fd", kKeyFd},
     {Key::kPort, "port", kKeyPort},
     {Key::kSig, "sig", kKeySig},
+    {Key::kAs, "as", kKeyAs},
 };
 
 // The error domain of an error= value; each call accepts exactly one.
@@ -242,7 +243,7 @@ struct CallSetInfo {
 
 constexpr CallSetInfo kCallSets[] = {
     {"%net", kSetNet}, {"%io", kSetIo}, {"%signal", kSetSignal},
-    {"%process", kSetProcess}, {"all", 0},
+    {"%process", kSetProcess}, {"%poll", kSetPoll}, {"all", 0},
 };
 
 CallMask MaskOfSet(const CallSetInfo& set) {
@@ -884,6 +885,17 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
       if (auto f = ParseSignal(value, offset, what, &rule_.sig)) return f;
       needs_.keys |= kKeySig;
       return std::nullopt;
+    case Key::kAs:
+      // as=strace: the rule means what it means to strace (docs/fidelity.md).
+      if (value == "strace") {
+        rule_.as_strace = true;
+      } else if (value == "ipcfault") {
+        rule_.as_strace = false;
+      } else {
+        return Failure{offset, absl::StrCat("as= takes strace or ipcfault, not ", Quote(value))};
+      }
+      if (rule_.as_strace) needs_.keys |= kKeyAs;
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -980,6 +992,7 @@ Needs NeedsOf(const Rule& rule) {
   if (rule.fd.kind != FdFilter::Kind::kDefault) needs.keys |= kKeyFd;
   if (rule.port != -1) needs.keys |= kKeyPort;
   if (rule.sig != 0) needs.keys |= kKeySig;
+  if (rule.as_strace) needs.keys |= kKeyAs;
   return needs;
 }
 
@@ -990,7 +1003,7 @@ std::string FormatCalls(const Rule& rule, const Needs& needs) {
   std::vector<std::string> parts;
   if (CountOf(mask) >= 2) {
     // Smallest sets first, so %io wins over %net and all when both fit.
-    for (const char* name : {"%io", "%process", "%signal", "%net", "all"}) {
+    for (const char* name : {"%poll", "%io", "%process", "%signal", "%net", "all"}) {
       for (const CallSetInfo& set : kCallSets) {
         if (set.name == name && Narrow(MaskOfSet(set), needs) == mask) return std::string(name);
       }
@@ -1100,6 +1113,7 @@ std::string FormatRule(const Rule& rule) {
   if (rule.fd.kind != FdFilter::Kind::kDefault) absl::StrAppend(&text, ":fd=", FormatFd(rule.fd));
   if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
   if (rule.sig != 0) absl::StrAppend(&text, ":sig=", NameOfSignal(rule.sig));
+  if (rule.as_strace) absl::StrAppend(&text, ":as=strace");
   if (rule.thread || rule.predicate) {
     std::vector<std::string> extra;
     if (rule.thread) extra.push_back(absl::StrCat("thread ", *rule.thread));

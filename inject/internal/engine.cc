@@ -179,12 +179,40 @@ std::vector<std::shared_ptr<RuleGroup>>& ArmedGroups() {
 std::optional<uint64_t> process_seed;  // guarded by arm_mu
 bool atfork_installed = false;         // guarded by arm_mu
 
+// as=strace counting (docs/fidelity.md): strace counts each call of a rule
+// on its own, per thread, from 1 in every new thread and process. Each
+// thread keeps its (rule, call) counts here; a new thread starts with none,
+// and a forked child's only thread forgets its parent's. Past kStraceSlots
+// pairs in one thread, the rule's shared count stands in.
+struct StraceCount {
+  uint64_t key;    // 0: free
+  uint64_t count;
+};
+constexpr int kStraceSlots = 32;
+thread_local StraceCount strace_counts[kStraceSlots] __attribute__((tls_model("initial-exec")));
+
+uint64_t StraceOrdinal(uint64_t group_id, uint32_t index, Call call, uint64_t shared) {
+  // group ids start at 1, so a key is never 0.
+  const uint64_t key = (group_id << 24) ^ (uint64_t{index} << 8) ^ static_cast<uint64_t>(call);
+  for (int i = 0; i < kStraceSlots; ++i) {
+    StraceCount& slot = strace_counts[(key + i) % kStraceSlots];
+    if (slot.key == key) return ++slot.count;
+    if (slot.key == 0) {
+      slot.key = key;
+      slot.count = 1;
+      return 1;
+    }
+  }
+  return shared;
+}
+
 void AtforkPrepare() { arm_mu.lock(); }
 void AtforkParent() { arm_mu.unlock(); }
 void AtforkChild() {
   // Only the forking thread exists in the child; it is not mid-Decide (fork
   // is decided before the real fork runs), so no reader is active.
   for (ReaderSlot& slot : reader_slots) slot.active.store(0, std::memory_order_relaxed);
+  for (StraceCount& count : strace_counts) count = {};
   arm_mu.unlock();
 }
 
@@ -383,6 +411,9 @@ class CallFacts {
 };
 
 bool Matches(const ArmedRule& rule, CallMask bit, const CallSite& site, CallFacts& facts) {
+  if (site.stdio && rule.rule->action != Action::kError && rule.rule->action != Action::kNone) {
+    return false;
+  }
   if (rule.sig != 0 && site.sig != rule.sig) return false;
   FdFilter::Kind kind = rule.fd.kind;
   if (kind == FdFilter::Kind::kDefault) {
@@ -439,7 +470,10 @@ void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, Injection&
   for (const ArmedRule& armed : set.rules) {
     if ((armed.calls & bit) == 0) continue;
     if (!Matches(armed, bit, site, facts)) continue;
-    const uint64_t ordinal = armed.counters->matched.fetch_add(1, std::memory_order_acq_rel) + 1;
+    uint64_t ordinal = armed.counters->matched.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (armed.rule->as_strace) {
+      ordinal = StraceOrdinal(armed.group_id, armed.index, site.call, ordinal);
+    }
     if (result.fired) continue;  // an earlier rule won; this one only counts
     if (!armed.when.Includes(ordinal)) continue;
     if (armed.probability < 1.0 &&
@@ -457,6 +491,7 @@ void DecideIn(const RuleSet& set, const CallSite& site, CallMask bit, Injection&
     result.delay_enter_ns = absl::ToInt64Nanoseconds(rule.delay_enter);
     result.delay_exit_ns = absl::ToInt64Nanoseconds(rule.delay_exit);
     result.signal = rule.signal;
+    result.as_strace = rule.as_strace;
 
     FiredFault fault;
     fault.call = site.call;
