@@ -27,6 +27,10 @@ std::string Failure(FailureStyle style) {
       return "an EAI_* code";
     case FailureStyle::kNullHErrno:
       return "NULL, h_errno";
+    case FailureStyle::kSigErrErrno:
+      return "SIG_ERR, errno";
+    case FailureStyle::kCannotFail:
+      return "cannot fail";
   }
   return "?";
 }
@@ -42,6 +46,7 @@ std::string Table() {
     if (info.sets & kSetIo) sets.push_back("%io");
     if (info.sets & kSetSignal) sets.push_back("%signal");
     if (info.sets & kSetProcess) sets.push_back("%process");
+    if (info.sets & kSetPoll) sets.push_back("%poll");
     std::vector<std::string> keys;
     if (info.keys & kKeyShort) keys.push_back("short");
     if (info.keys & kKeyFd) keys.push_back("fd");

@@ -8,7 +8,8 @@ bool operator==(const Rule& a, const Rule& b) {
          a.delay_enter == b.delay_enter && a.delay_exit == b.delay_exit &&
          a.signal == b.signal && a.when == b.when && a.times == b.times &&
          a.probability == b.probability && a.seed == b.seed && a.fd == b.fd &&
-         a.port == b.port && a.sig == b.sig && a.site == b.site && a.thread == b.thread &&
+         a.port == b.port && a.sig == b.sig && a.site == b.site && a.as_strace == b.as_strace &&
+         a.thread == b.thread &&
          static_cast<bool>(a.predicate) == static_cast<bool>(b.predicate);
 }
 

@@ -180,7 +180,7 @@ std::string Quote(absl::string_view token) {
 
 enum class Key : uint8_t {
   kError, kRetval, kShort, kSignal, kDelayEnter, kDelayExit, kWhen, kTimes, kP,
-  kSeed, kFd, kPort, kSig, kSite,
+  kSeed, kFd, kPort, kSig, kSite, kAs,
 };
 
 struct KeyInfo {
@@ -205,6 +205,7 @@ constexpr KeyInfo kKeys[] = {
     {Key::kPort, "port", kKeyPort},
     {Key::kSig, "sig", kKeySig},
     {Key::kSite, "site", kKeySite},
+    {Key::kAs, "as", kKeyAs},
 };
 
 // The error domain of an error= value; each call accepts exactly one.
@@ -243,7 +244,7 @@ struct CallSetInfo {
 
 constexpr CallSetInfo kCallSets[] = {
     {"%net", kSetNet}, {"%io", kSetIo}, {"%signal", kSetSignal},
-    {"%process", kSetProcess}, {"all", 0},
+    {"%process", kSetProcess}, {"%poll", kSetPoll}, {"all", 0},
 };
 
 CallMask MaskOfSet(const CallSetInfo& set) {
@@ -899,6 +900,17 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
       needs_.keys |= kKeySite;
       return std::nullopt;
     }
+    case Key::kAs:
+      // as=strace: the rule means what it means to strace (docs/fidelity.md).
+      if (value == "strace") {
+        rule_.as_strace = true;
+      } else if (value == "ipcfault") {
+        rule_.as_strace = false;
+      } else {
+        return Failure{offset, absl::StrCat("as= takes strace or ipcfault, not ", Quote(value))};
+      }
+      if (rule_.as_strace) needs_.keys |= kKeyAs;
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -996,6 +1008,7 @@ Needs NeedsOf(const Rule& rule) {
   if (rule.port != -1) needs.keys |= kKeyPort;
   if (rule.sig != 0) needs.keys |= kKeySig;
   if (rule.site != 0) needs.keys |= kKeySite;
+  if (rule.as_strace) needs.keys |= kKeyAs;
   return needs;
 }
 
@@ -1006,7 +1019,7 @@ std::string FormatCalls(const Rule& rule, const Needs& needs) {
   std::vector<std::string> parts;
   if (CountOf(mask) >= 2) {
     // Smallest sets first, so %io wins over %net and all when both fit.
-    for (const char* name : {"%io", "%process", "%signal", "%net", "all"}) {
+    for (const char* name : {"%poll", "%io", "%process", "%signal", "%net", "all"}) {
       for (const CallSetInfo& set : kCallSets) {
         if (set.name == name && Narrow(MaskOfSet(set), needs) == mask) return std::string(name);
       }
@@ -1117,6 +1130,7 @@ std::string FormatRule(const Rule& rule) {
   if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
   if (rule.sig != 0) absl::StrAppend(&text, ":sig=", NameOfSignal(rule.sig));
   if (rule.site != 0) absl::StrAppend(&text, ":site=", absl::Hex(rule.site, absl::kZeroPad12));
+  if (rule.as_strace) absl::StrAppend(&text, ":as=strace");
   if (rule.thread || rule.predicate) {
     std::vector<std::string> extra;
     if (rule.thread) extra.push_back(absl::StrCat("thread ", *rule.thread));

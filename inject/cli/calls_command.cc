@@ -43,7 +43,8 @@ constexpr struct {
 } kSetNames[] = {{kSetNet, "%net"},
                  {kSetIo, "%io"},
                  {kSetSignal, "%signal"},
-                 {kSetProcess, "%process"}};
+                 {kSetProcess, "%process"},
+                 {kSetPoll, "%poll"}};
 
 constexpr struct {
   uint32_t bit;
@@ -63,6 +64,7 @@ constexpr struct {
     {kKeyFd, "fd", "only calls on socket|pipe|file|any|N fds"},
     {kKeyPort, "port", "only calls whose local or peer port is this"},
     {kKeySig, "sig", "only calls that send this signal"},
+    {kKeyAs, "as", "as=strace: count and fail exactly as strace does"},
 };
 
 const char* FailureText(FailureStyle style) {
@@ -77,6 +79,10 @@ const char* FailureText(FailureStyle style) {
       return "EAI_* code";
     case FailureStyle::kNullHErrno:
       return "NULL, h_errno";
+    case FailureStyle::kSigErrErrno:
+      return "SIG_ERR, errno";
+    case FailureStyle::kCannotFail:
+      return "cannot fail";
   }
   return "?";
 }

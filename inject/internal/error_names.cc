@@ -53,6 +53,8 @@ const char* ErrorName(FailureStyle style, int error) {
     case FailureStyle::kMinusOneErrno:
     case FailureStyle::kReturnsErrno:
     case FailureStyle::kNonzeroErrno:
+    case FailureStyle::kSigErrErrno:
+    case FailureStyle::kCannotFail:
       break;
   }
   // glibc >= 2.32: a lookup in a static table, no locale, no allocation.
