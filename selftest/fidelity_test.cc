@@ -16,7 +16,9 @@
 //     when its write fails, and only then;
 //   - when= counted as strace counts (as=strace): per call, per thread, from
 //     1 in a forked child;
-//   - vfork runs its child on the caller's stack.
+//   - vfork runs its child on the caller's stack;
+//   - a close failed by a rule still releases the descriptor (as=strace:
+//     no call, as strace has it).
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -428,6 +430,42 @@ TEST(Stdio, ShortRulesAndFileStreamsAreLeftAlone) {
   EXPECT_STREQ(line, "line\n");
   EXPECT_EQ(faults.matched(0), 0u);
   ::fclose(file);
+}
+
+// ---------------------------------------------------------------------------
+// close: the kernel releases the descriptor whatever close returns.
+
+TEST(Close, AFailedCloseStillReleasesTheDescriptor) {
+  for (const char* rule : {"close:error=EIO:when=1", "close:error=EINTR:when=1",
+                           "close:error=EBADF:when=1"}) {
+    SCOPED_TRACE(rule);
+    Fds s = SocketPair(SOCK_STREAM);
+    ASSERT_OK_AND_ASSIGN(auto faults, ipcfault::Arm(rule));
+    errno = 0;
+    EXPECT_EQ(::close(s.fds[0]), -1);
+    const int error = errno;
+    EXPECT_NE(error, 0);
+    EXPECT_EQ(faults.fired(0), 1u);
+    EXPECT_EQ(::fcntl(s.fds[0], F_GETFD), -1);  // released
+    EXPECT_EQ(errno, EBADF);
+    char byte;
+    EXPECT_EQ(::recv(s.fds[1], &byte, 1, MSG_DONTWAIT), 0);  // the peer sees EOF
+    s.fds[0] = -1;
+  }
+}
+
+TEST(Close, AsStraceMakesNoCallAndLeavesItOpen) {
+  Fds s = SocketPair(SOCK_STREAM);
+  {
+    ASSERT_OK_AND_ASSIGN(auto faults, ipcfault::Arm("close:error=EIO:when=1:as=strace"));
+    EXPECT_EQ(::close(s.fds[0]), -1);
+    EXPECT_EQ(errno, EIO);
+    EXPECT_EQ(faults.fired(0), 1u);
+  }
+  EXPECT_NE(::fcntl(s.fds[0], F_GETFD), -1);  // strace made no call: still open
+  char byte;
+  EXPECT_EQ(::recv(s.fds[1], &byte, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
 }
 
 // ---------------------------------------------------------------------------

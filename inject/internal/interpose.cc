@@ -440,6 +440,15 @@ ABSL_ATTRIBUTE_NOINLINE R SlowPath(const RealFunction<R(P...)>& real_fn,
           return static_cast<R>(result);
         }
       }
+      if constexpr (kCall == Call::kClose) {
+        // The kernel releases the descriptor whatever close returns (EINTR
+        // and EIO included: close(2)), so a failed close still closes it.
+        // strace's error= makes no call and leaves it open: as=strace.
+        if (!injection.as_strace) {
+          ErrnoSaver saver;
+          CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
+        }
+      }
       Leave(injection);
       if (injection.error == EINTR) ClearReadiness<kCall>(args, false);
       if constexpr (RaisesSigpipe(kCall)) ApplyEpipeSignal(kCall, fd, flags, injection);
