@@ -52,7 +52,9 @@ std::string Table() {
     if (info.keys & kKeyFd) keys.push_back("fd");
     if (info.keys & kKeyPort) keys.push_back("port");
     if (info.keys & kKeySig) keys.push_back("sig");
+    if (!(info.keys & kKeyError)) keys.push_back("(no error)");
     if (!(info.keys & kKeyRetval)) keys.push_back("(no retval)");
+    if (!(info.keys & kKeyDelayExit)) keys.push_back("(no delay_exit)");
     std::vector<std::string> errors;
     for (int e : info.errors) errors.push_back(ErrorName(info.call, e));
     std::string fd = !(info.keys & kKeyFd) ? "" : info.defaults_to_socket_fds ? "socket" : "any";
