@@ -1,7 +1,74 @@
 #include "ipcfault/inject/bypass.h"
 
+#include <dlfcn.h>
+
+#include <atomic>
+
 namespace ipcfault::inject_internal {
 
 thread_local int bypass_depth __attribute__((tls_model("initial-exec"))) = 0;
 
+namespace {
+
+// A copy's probe: the calling thread's Bypass depth in that copy and in the
+// copies after it in the lookup order.
+using Probe = int (*)();
+using Attach = void (*)(Probe);
+
+// The next copy in the lookup order (found by dlsym(RTLD_NEXT) at load).
+std::atomic<Probe> downstream{nullptr};
+// Copies before this one, which registered themselves here when they loaded.
+// Two copies are the usual case (a test binary and the preload library);
+// a few more fit.
+constexpr int kMaxUpstream = 4;
+std::atomic<Probe> upstream[kMaxUpstream] = {};
+
+int DepthHereAndDownstream() {
+  int depth = bypass_depth;
+  if (Probe next = downstream.load(std::memory_order_acquire); next != nullptr) {
+    depth += next();
+  }
+  return depth;
+}
+
+void AttachUpstream(Probe probe) {
+  for (std::atomic<Probe>& slot : upstream) {
+    Probe empty = nullptr;
+    if (slot.compare_exchange_strong(empty, probe, std::memory_order_acq_rel)) return;
+  }
+}
+
+// At load, before main: find the next copy, take its probe and register ours
+// with it. RTLD_NEXT never finds this copy's own symbols.
+__attribute__((constructor(101))) void FindOtherCopies() {
+  if (void* probe = dlsym(RTLD_NEXT, "ipcfault_bypass_depth"); probe != nullptr) {
+    downstream.store(reinterpret_cast<Probe>(probe), std::memory_order_release);
+  }
+  if (void* attach = dlsym(RTLD_NEXT, "ipcfault_attach_bypass"); attach != nullptr) {
+    reinterpret_cast<Attach>(attach)(&DepthHereAndDownstream);
+  }
+}
+
+}  // namespace
+
+bool BypassActiveInAnyCopy() {
+  if (DepthHereAndDownstream() > 0) return true;
+  for (const std::atomic<Probe>& slot : upstream) {
+    Probe probe = slot.load(std::memory_order_acquire);
+    if (probe == nullptr) break;
+    if (probe() > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace ipcfault::inject_internal
+
+// The C entry points other copies look up (exported: the preload library's
+// version script keeps every unmangled symbol global).
+extern "C" __attribute__((visibility("default"))) int ipcfault_bypass_depth() {
+  return ipcfault::inject_internal::DepthHereAndDownstream();
+}
+
+extern "C" __attribute__((visibility("default"))) void ipcfault_attach_bypass(int (*probe)()) {
+  ipcfault::inject_internal::AttachUpstream(probe);
+}

@@ -11,6 +11,13 @@
 //
 // Async-signal-safe and allocation-free: the state is one initial-exec
 // thread-local counter.
+//
+// One process can hold two copies of ipcfault: the interposer or fixtures
+// linked into a test binary, and the preload library that `ipcfault run` or
+// `ipcfault sweep` puts under it. A Bypass taken in one copy holds in the
+// other: each copy finds the others when it loads (exported C symbols
+// ipcfault_bypass_depth and ipcfault_attach_bypass, looked up with
+// dlsym(RTLD_NEXT)) and the engine consults them before it decides a fault.
 
 #ifndef IPCFAULT_INJECT_BYPASS_H_
 #define IPCFAULT_INJECT_BYPASS_H_
@@ -29,8 +36,14 @@ class Bypass {
   Bypass& operator=(const Bypass&) = delete;
 };
 
-// Whether the calling thread holds a Bypass.
+// Whether the calling thread holds a Bypass (of this copy of ipcfault).
 inline bool BypassActive() { return inject_internal::bypass_depth > 0; }
+
+namespace inject_internal {
+// Whether the calling thread holds a Bypass of this copy or of any other
+// copy of ipcfault loaded in the process (see above). What the engine asks.
+bool BypassActiveInAnyCopy();
+}  // namespace inject_internal
 
 }  // namespace ipcfault
 

@@ -308,14 +308,42 @@ TEST_F(ControlTest, DisarmDoesNotWaitForASleepingCall) {
   EXPECT_EQ(recv(client.get(), &byte, 1, MSG_DONTWAIT), -1);
   EXPECT_EQ(errno, EAGAIN);
   // Rather than wait out the 600 s: SIGKILL the run, which takes the server
-  // with it (PR_SET_PDEATHSIG). A killed run cannot remove its socket.
+  // with it (PR_SET_PDEATHSIG); its janitor removes the socket file.
   kill(run_->pid(), SIGKILL);
   Result result = run_->Finish();
   run_.reset();
   EXPECT_EQ(result.exit_code(), 128 + SIGKILL);
   EXPECT_EQ(ReadN(client.get(), 1), "");  // the server is gone: EOF
-  EXPECT_TRUE(Exists(socket_path_));
-  unlink(socket_path_.c_str());
+  EXPECT_TRUE(WaitUntilRemoved(socket_path_, 60000)) << "the killed run left its socket";
+}
+
+// A wait that the run's end cuts short is answered, not dropped: the client
+// learns the run ended and how far the count got.
+TEST_F(ControlTest, WaitCutShortByTheRunsEnd) {
+  const int port = Start({EchoServer(), "--port=0"});
+  ASSERT_GT(port, 0);
+  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  // The server never connects: the rule never fires.
+  ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids, control.Arm("connect:error=ECONNREFUSED"));
+  ASSERT_THAT(ids, SizeIs(1));
+  // The wait, sent by hand so that it is queued before the list below.
+  Socket waiter(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  inject_internal::UnixAddress address;  // $TEST_TMPDIR is long
+  ASSERT_THAT(address.Set(socket_path_), IsOk());
+  ASSERT_EQ(connect(waiter.get(), address.addr(), address.size()), 0) << strerror(errno);
+  const std::string request = absl::StrCat(
+      "wait ", ids[0], " 5 ", absl::ToInt64Nanoseconds(absl::Seconds(600)), "\n");
+  ASSERT_EQ(write(waiter.get(), request.data(), request.size()),
+            static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(shutdown(waiter.get(), SHUT_WR), 0);
+  // The server takes connections one at a time, in the order they came:
+  // once this list is answered, the wait is registered.
+  ASSERT_OK_AND_ASSIGN(std::vector<ControlledRule> rules, control.List());
+  ASSERT_THAT(rules, SizeIs(1));
+  Result result = Stop();
+  EXPECT_EQ(result.exit_code(), 0) << result;
+  EXPECT_EQ(ReadN(waiter.get(), 4096),
+            absl::StrCat("error ended the run ended; rule ", ids[0], " fired 0 of 5 times\n"));
 }
 
 // Rules given to `run` are armed first, as rules 1..n, and can be disarmed.

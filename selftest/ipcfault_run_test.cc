@@ -143,7 +143,8 @@ TEST_F(IpcfaultTest, UsageErrorsExit2WithAClearMessage) {
       {{"run", "--scope", "most", "--", Probe()}, "invalid scope 'most'"},
       {{"run", "--seed", "x", "--", Probe()}, "invalid seed 'x'"},
       {{"run", "-e"}, "option '-e' requires an argument"},
-      {{"check"}, "ipcfault check: no scenario file given"},
+      {{"check"}, "ipcfault check: no scenario file or rule given"},
+      {{"check", "-e"}, "ipcfault check: option '-e' requires an argument"},
       {{"check", "--frobnicate"}, "ipcfault check: unknown option '--frobnicate'"},
       {{"calls", "frobnicate"}, "ipcfault calls: unknown call 'frobnicate'"},
       {{"calls", "%frobnicate"}, "ipcfault calls: unknown call set '%frobnicate'"},
@@ -195,6 +196,22 @@ TEST_F(IpcfaultTest, CheckReportsFileLineColumnAndExits1) {
   // The good file is still printed, headed by its name.
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("# ", good, "\n")));
   EXPECT_THAT(r.out, Not(HasSubstr(bad)));
+}
+
+// Rules given with -e are checked as `run -e` reads them: errors say
+// -e:LINE:COLUMN, and the canonical form is printed.
+TEST_F(IpcfaultTest, CheckTakesRulesWithE) {
+  Result r = RunIpcfault({"check", "-e", "inject=connect:error=ECONNREFUSED:when=2+",
+                          "--rule=accept4:error=EMFILE"});
+  ASSERT_EQ(r.exit_code(), 0) << r;
+  EXPECT_EQ(r.out,
+            "# -e\nconnect:error=ECONNREFUSED:when=2+\n"
+            "# -e\naccept4:error=EMFILE\n") << r;
+  Result bad = RunIpcfault({"check", "-e", "connect:error=ECONNREFUSE"});
+  EXPECT_EQ(bad.exit_code(), 1) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("-e:1:15: ")) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("ECONNREFUSE")) << bad;
+  EXPECT_THAT(bad.out, IsEmpty()) << bad;
 }
 
 TEST_F(IpcfaultTest, CheckReadsStdin) {
@@ -435,6 +452,31 @@ TEST_F(IpcfaultTest, ProgramsOwnCopyOfTheLibrarysSymbolsIsNotCalled) {
   EXPECT_EQ(r.exit_code(), 0) << r;
   EXPECT_EQ(r.out, "connect: ENETDOWN\n") << r;
   EXPECT_THAT(r.err, Not(HasSubstr("the program's own"))) << r;
+}
+
+// Issue 13: the fixtures' threads stay exempt under the preload library.
+// The program links the fixtures (their own copy of Bypass); the preload
+// library's engine decides the faults, and must honour that Bypass. Before,
+// the rule failed the EchoServer's own accept, and the client got no echo;
+// and `ipcfault record` listed the fixture's calls as sites to sweep.
+TEST_F(IpcfaultTest, FixturesBypassHoldsUnderThePreloadLibrary) {
+  const std::string probe = Runfile("selftest/fixture_bypass_probe");
+  Result r = RunIpcfault({"run", "-e", "accept4:error=EMFILE", "-e",
+                          "write:error=EIO:fd=socket:when=1", "--", probe});
+  // The server's accept and write are the fixture's: untouched. The
+  // client's first socket write is the code under test's: failed.
+  EXPECT_EQ(r.out, "write: EIO\n") << r;
+  EXPECT_THAT(r.err, HasSubstr("rule 0 accept4:error=EMFILE: never fired")) << r;
+
+  Result clean = RunIpcfault({"run", "-e", "accept4:error=EMFILE", "--", probe});
+  EXPECT_EQ(clean.exit_code(), 0) << clean;
+  EXPECT_EQ(clean.out, "echo: ping\n") << clean;
+
+  Result record = RunIpcfault({"record", "--", probe});
+  EXPECT_EQ(record.exit_code(), 0) << record;
+  EXPECT_THAT(record.out + record.err, HasSubstr("connect")) << record;
+  EXPECT_THAT(record.out + record.err, Not(HasSubstr("EchoServer"))) << record;
+  EXPECT_THAT(record.out + record.err, Not(HasSubstr("accept"))) << record;
 }
 
 TEST_F(IpcfaultTest, ShellScriptsRunThroughTheirInterpreter) {

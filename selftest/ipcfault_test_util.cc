@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,6 +206,29 @@ std::string ReadFile(const std::string& path) {
 bool Exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
+}
+
+bool WaitUntilRemoved(const std::string& path, int timeout_ms) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  int fd = inotify_init1(IN_CLOEXEC);
+  if (fd < 0) return false;
+  bool gone = false;
+  // Watch first, then look: a removal between the two is seen either way.
+  if (inotify_add_watch(fd, dir.c_str(), IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF) >= 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!(gone = !Exists(path))) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p = {fd, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+      char events[4096];
+      if (read(fd, events, sizeof(events)) < 0 && errno != EINTR && errno != EAGAIN) break;
+    }
+  }
+  close(fd);
+  return gone;
 }
 
 void TempDirTest::SetUp() {

@@ -98,6 +98,10 @@ Result RunIpcfault(std::vector<std::string> args,
 std::string ReadFile(const std::string& path);
 bool Exists(const std::string& path);
 
+// Waits until `path` no longer exists (inotify on its directory: no
+// polling), at most `timeout_ms`. True if it is gone.
+bool WaitUntilRemoved(const std::string& path, int timeout_ms);
+
 // A fresh directory under $TEST_TMPDIR for each test.
 class TempDirTest : public testing::Test {
  protected:

@@ -1,10 +1,13 @@
 #include "ipcfault/inject/cli/cli_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -48,6 +51,23 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 std::string GetEnv(const char* name) {
   const char* value = getenv(name);
   return value != nullptr ? value : "";
+}
+
+void RemoveTree(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return;
+  if (!S_ISDIR(st.st_mode)) {
+    unlink(path.c_str());
+    return;
+  }
+  if (DIR* dir = opendir(path.c_str())) {
+    while (struct dirent* e = readdir(dir)) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      RemoveTree(absl::StrCat(path, "/", e->d_name));
+    }
+    closedir(dir);
+  }
+  rmdir(path.c_str());
 }
 
 }  // namespace ipcfault::cli

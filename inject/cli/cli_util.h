@@ -39,6 +39,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // getenv(name), or "" when unset.
 std::string GetEnv(const char* name);
 
+// Removes `path` and, if it is a directory, everything under it (symbolic
+// links are removed, never followed). Best effort: what cannot be removed
+// stays.
+void RemoveTree(const std::string& path);
+
 }  // namespace ipcfault::cli
 
 #endif  // IPCFAULT_INJECT_CLI_CLI_UTIL_H_

@@ -156,6 +156,12 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
     return absl::ErrnoToStatus(bind_errno, absl::StrCat("--control=", path, ": bind"));
   }
   server->created_socket_ = true;
+  // From here on, a killed ipcfault's socket file is removed by the janitor,
+  // forked now, while ipcfault has one thread (the server's starts later).
+  absl::StatusOr<std::unique_ptr<Janitor>> janitor = Janitor::Start();
+  if (!janitor.ok()) return janitor.status();
+  server->janitor_ = *std::move(janitor);
+  if (absl::Status s = server->janitor_->RemoveFileOnDeath(path); !s.ok()) return s;
   if (chmod(path.c_str(), 0600) != 0 || listen(server->listen_fd_, 64) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("--control=", path));
   }

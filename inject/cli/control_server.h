@@ -37,6 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "ipcfault/inject/internal/control_region.h"
 #include "ipcfault/inject/rule.h"
+#include "ipcfault/inject/cli/janitor.h"
 
 namespace ipcfault::cli {
 
@@ -102,6 +103,8 @@ class ControlServer {
   int region_fd_ = -1;
   int wake_[2] = {-1, -1};
   bool created_socket_ = false;
+  // Removes the socket file if ipcfault is killed (janitor.h).
+  std::unique_ptr<Janitor> janitor_;
   inject_internal::ControlRegion* region_ = nullptr;
   std::vector<uint32_t> armed_;     // ids, in arming order
   uint32_t next_id_ = 1;

@@ -10,6 +10,7 @@
 // and the same rule replays the run under `ipcfault run`.
 
 #include "ipcfault/inject/cli/cli_util.h"
+#include "ipcfault/inject/cli/janitor.h"
 #include "ipcfault/inject/cli/commands.h"
 
 #include <dirent.h>
@@ -171,23 +172,6 @@ std::string ShellQuote(absl::string_view s) {
   return out + "'";
 }
 
-void RemoveTree(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    if (DIR* dir = opendir(path.c_str())) {
-      while (struct dirent* e = readdir(dir)) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        RemoveTree(absl::StrCat(path, "/", e->d_name));
-      }
-      closedir(dir);
-    }
-    rmdir(path.c_str());
-  } else {
-    unlink(path.c_str());
-  }
-}
-
 // Socket files under `dir` (a run's TMPDIR), recursively.
 void FindSocketFiles(const std::string& dir, std::vector<std::string>& out) {
   DIR* d = opendir(dir.c_str());
@@ -321,6 +305,11 @@ bool WaitForExit(pid_t pid, absl::Duration limit) {
   return rc > 0;
 }
 
+// The janitor of this sweep or record (janitor.h): if ipcfault is killed
+// (SIGKILL: no signal thread runs), it kills the process groups of the runs
+// under way and removes the work directory. Set before any worker starts.
+Janitor* janitor = nullptr;
+
 // The process groups of the runs under way, for the signal thread.
 std::mutex active_mu;
 std::set<pid_t>& ActiveGroups() {
@@ -387,6 +376,7 @@ RunOutcome RunOnce(const RunRequest& req) {
     std::lock_guard<std::mutex> lock(active_mu);
     ActiveGroups().insert(pid);
   }
+  if (janitor != nullptr) janitor->KillGroupOnDeath(pid);
   close(error_pipe[1]);
   int exec_errno = 0;
   ssize_t got;
@@ -419,6 +409,7 @@ RunOutcome RunOnce(const RunRequest& req) {
     std::lock_guard<std::mutex> lock(active_mu);
     ActiveGroups().erase(pid);
   }
+  if (janitor != nullptr) janitor->ForgetGroup(pid);
   FindSocketFiles(absl::StrCat(req.dir, "/tmp"), out.socket_files);
   if (auto t = ReadWhole(output_path); t.ok()) out.output = *std::move(t);
   if (auto t = ReadWhole(absl::StrCat(req.dir, "/sweep.log")); t.ok()) out.sweep_log = *std::move(t);
@@ -1071,6 +1062,17 @@ std::string MakeWorkDir() {
   return pattern;
 }
 
+// Starts the janitor for `work` (call it while single-threaded). The
+// returned object's destruction says goodbye: destroy it after `work` is
+// removed.
+absl::StatusOr<std::unique_ptr<Janitor>> GuardWorkDir(const std::string& work) {
+  absl::StatusOr<std::unique_ptr<Janitor>> guard = Janitor::Start();
+  if (!guard.ok()) return guard.status();
+  (*guard)->RemoveTreeOnDeath(work);
+  janitor = guard->get();
+  return guard;
+}
+
 std::string ReplayCommand(const PlannedRun& r, const std::vector<std::string>& argv) {
   std::vector<std::string> words = {"ipcfault", "run", "-e", ShellQuote(r.rule), "--"};
   for (const std::string& a : argv) words.push_back(ShellQuote(a));
@@ -1151,6 +1153,12 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
   const std::string work = MakeWorkDir();
   if (work.empty()) {
     std::cerr << "ipcfault sweep: cannot create a work directory: " << strerror(errno) << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<Janitor>> guard = GuardWorkDir(work);
+  if (!guard.ok()) {
+    RemoveTree(work);
+    std::cerr << "ipcfault sweep: " << guard.status().message() << "\n";
     return kExitUsage;
   }
   // Orphans of a run come back to us, so none outlives the sweep.
@@ -1515,6 +1523,12 @@ int RecordCommand(absl::Span<const std::string> args, const CommandContext& cont
   const std::string work = MakeWorkDir();
   if (work.empty()) {
     std::cerr << "ipcfault record: cannot create a work directory\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<Janitor>> guard = GuardWorkDir(work);
+  if (!guard.ok()) {
+    RemoveTree(work);
+    std::cerr << "ipcfault record: " << guard.status().message() << "\n";
     return kExitUsage;
   }
   RunRequest req;

@@ -647,13 +647,15 @@ ABSL_ATTRIBUTE_NOINLINE Injection DecideArmed(const CallSite& site, CallMask bit
 }  // namespace
 
 Injection Decide(const CallSite& site) {
-  if (BypassActive()) return Injection{};
   const int bit = static_cast<int>(site.call);
   const uint64_t word_bit = uint64_t{1} << (bit % 64);
   if (((armed_calls[bit / 64].load(std::memory_order_acquire) |
         armed_calls_words[bit / 64].load(std::memory_order_acquire)) & word_bit) == 0) {
     return Injection{};
   }
+  // After the armed check: asking the other copies of ipcfault (bypass.h)
+  // costs calls into them, paid only when a rule could apply.
+  if (inject_internal::BypassActiveInAnyCopy()) return Injection{};
   return DecideArmed(site, MaskOf(site.call));
 }
 
