@@ -70,7 +70,7 @@ class EchoClientFaultsTest : public ipcfault::EchoServerTest {
 };
 
 TEST_F(EchoClientFaultsTest, InjectedConnectionRefusedIsReportedWithTheAddress) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("connect:error=ECONNREFUSED:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("connect:error=ECONNREFUSED:when=1"));
   EXPECT_THAT(RunClient(ClientOptions()),
               StatusIs(absl::StatusCode::kUnavailable,
                        absl::StrCat("connect(", Where(), "): Connection refused [ECONNREFUSED]")));
@@ -89,7 +89,7 @@ TEST_F(EchoClientFaultsTest, RealConnectionRefusedWhenTheServerIsDown) {
 }
 
 TEST_F(EchoClientFaultsTest, ResolverTemporaryFailureNamesHostAndCode) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("getaddrinfo:error=EAI_AGAIN"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("getaddrinfo:error=EAI_AGAIN"));
   EXPECT_THAT(RunClient(ClientOptions()),
               StatusIs(absl::StatusCode::kUnavailable,
                        absl::StrCat("getaddrinfo(127.0.0.1): ", gai_strerror(EAI_AGAIN),
@@ -98,7 +98,7 @@ TEST_F(EchoClientFaultsTest, ResolverTemporaryFailureNamesHostAndCode) {
 }
 
 TEST_F(EchoClientFaultsTest, ResolverUnknownNameNamesHostAndCode) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("getaddrinfo:error=EAI_NONAME"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("getaddrinfo:error=EAI_NONAME"));
   EXPECT_THAT(RunClient(ClientOptions()),
               StatusIs(absl::StatusCode::kNotFound,
                        absl::StrCat("getaddrinfo(127.0.0.1): ", gai_strerror(EAI_NONAME),
@@ -109,7 +109,7 @@ TEST_F(EchoClientFaultsTest, ResolverUnknownNameNamesHostAndCode) {
 // Every read() returns at most one byte: each echo is reassembled from as
 // many reads as it has bytes.
 TEST_F(EchoClientFaultsTest, ShortReadsAreReassembledIntoTheExactEchoes) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:short=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:short=1"));
   EXPECT_THAT(RunClient(ClientOptions()), IsOk());
   EXPECT_EQ(echoes_, DefaultTitles());
   EXPECT_GE(faults.fired(0), 13u + 19u + 22u);  // one read per byte, at least
@@ -136,7 +136,7 @@ TEST_F(ResetAfterFirstTitleTest, ConnectionResetMidConversationIsReported) {
 }
 
 TEST_F(EchoClientFaultsTest, InjectedResetOnTheSecondReadIsReported) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:error=ECONNRESET:when=2"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:error=ECONNRESET:when=2"));
   EXPECT_THAT(RunClient(ClientOptions()),
               StatusIs(absl::StatusCode::kUnavailable,
                        absl::StrCat("read(", Where(), "): Connection reset by peer [ECONNRESET]")));
@@ -148,7 +148,7 @@ TEST_F(EchoClientFaultsTest, InjectedResetOnTheSecondReadIsReported) {
 // first read: the client retries and every echo is right.
 TEST_F(EchoClientFaultsTest, ReadInterruptedByASignalIsRetried) {
   SignalCounter usr1(SIGUSR1);
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:signal=SIGUSR1:error=EINTR:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:signal=SIGUSR1:error=EINTR:when=1"));
   EXPECT_THAT(RunClient(ClientOptions()), IsOk());
   EXPECT_EQ(echoes_, DefaultTitles());
   EXPECT_EQ(faults.fired(0), 1u);
@@ -157,13 +157,13 @@ TEST_F(EchoClientFaultsTest, ReadInterruptedByASignalIsRetried) {
 
 TEST_F(EchoClientFaultsTest, WriteInterruptedByASignalIsRetried) {
   SignalCounter usr1(SIGUSR1);
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("write:signal=SIGUSR1:error=EINTR:when=2"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("write:signal=SIGUSR1:error=EINTR:when=2"));
   EXPECT_THAT(RunClient(ClientOptions()), IsOk());
   EXPECT_EQ(echoes_, DefaultTitles());
   EXPECT_EQ(faults.fired(0), 1u);
   EXPECT_EQ(usr1.count(), 1);
   // The server got each title once: the interrupted write sent nothing.
-  ASSERT_OK_AND_ASSIGN(auto records, server().Records());
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto records, server().Records());
   ASSERT_EQ(records.connections.size(), 1u);
   EXPECT_EQ(absl::StrJoin(records.connections[0].messages, ""),
             absl::StrJoin(DefaultTitles(), ""));
@@ -172,11 +172,11 @@ TEST_F(EchoClientFaultsTest, WriteInterruptedByASignalIsRetried) {
 // Every write() takes at most three bytes: the client writes the rest, and
 // the server receives every byte once, in order.
 TEST_F(EchoClientFaultsTest, PartialWritesStillDeliverEveryByte) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("write:short=3"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("write:short=3"));
   EXPECT_THAT(RunClient(ClientOptions()), IsOk());
   EXPECT_EQ(echoes_, DefaultTitles());
   EXPECT_GE(faults.fired(0), 5u + 7u + 8u);  // ceil(13/3) + ceil(19/3) + ceil(22/3)
-  ASSERT_OK_AND_ASSIGN(auto records, server().Records());
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto records, server().Records());
   EXPECT_EQ(records.bytes_in, 13u + 19u + 22u);
   ASSERT_EQ(records.connections.size(), 1u);
   EXPECT_EQ(absl::StrJoin(records.connections[0].messages, ""),
@@ -221,9 +221,9 @@ class ServerProcessTest : public EchoClientFaultsTest {
 };
 
 TEST_F(ServerProcessTest, ServerCrashingMidConversationIsReported) {
-  ASSERT_OK_AND_ASSIGN(EchoConnection connection,
-                       EchoConnection::Connect("127.0.0.1", server().port(), absl::Seconds(20)));
-  ASSERT_OK_AND_ASSIGN(std::string echo, connection.Echo("War and Peace"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(EchoConnection connection,
+                                EchoConnection::Connect("127.0.0.1", server().port(), absl::Seconds(20)));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, connection.Echo("War and Peace"));
   EXPECT_EQ(echo, "War and Peace");
   ASSERT_THAT(server().Kill(), IsOk());  // SIGKILL, reaped: its sockets are closed
   // The kernel closed the server's end: the client sees the reset its write

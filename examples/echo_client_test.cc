@@ -59,7 +59,7 @@ absl::Status AgainstFakeServer(size_t expect, Reply reply, EchoClientOptions opt
   std::thread server([&] {
     UniqueFd conn(accept(l.fd.get(), nullptr, nullptr));
     ASSERT_TRUE(conn.valid());
-    ASSERT_OK_AND_ASSIGN(std::string got, ReadExactly(conn.get(), expect));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string got, ReadExactly(conn.get(), expect));
     reply(conn.get(), got);
   });
   options.port = l.port;
@@ -75,7 +75,7 @@ EchoClientOptions OneTitle(absl::string_view title) {
 }
 
 TEST(EchoClientTest, EchoesTheThreeTitles) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(EchoServerOptions()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(EchoServerOptions()));
   EchoClientOptions options;
   options.port = server->port();
   std::vector<std::string> echoes;
@@ -90,7 +90,7 @@ TEST(EchoClientTest, EchoesTheThreeTitles) {
 TEST(EchoClientTest, EchoesBinaryAndLargeTitlesByteForByte) {
   EchoServerOptions server_options;
   server_options.concurrent = true;
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(server_options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(server_options));
   EchoClientOptions options;
   options.port = server->port();
   // A 2 MiB title does not fit any socket buffer: the client must poll for
@@ -195,9 +195,9 @@ TEST(EchoClientTest, EchoesStopAtTheFirstFailure) {
   Listener l = ListenLoopback();
   std::thread server([&] {
     UniqueFd conn(accept(l.fd.get(), nullptr, nullptr));
-    ASSERT_OK_AND_ASSIGN(std::string got, ReadExactly(conn.get(), 13));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string got, ReadExactly(conn.get(), 13));
     ASSERT_EQ(send(conn.get(), got.data(), got.size(), MSG_NOSIGNAL), 13);
-    ASSERT_OK_AND_ASSIGN(got, ReadExactly(conn.get(), 19));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(got, ReadExactly(conn.get(), 19));
   });
   EchoClientOptions options;
   options.port = l.port;
@@ -212,7 +212,7 @@ TEST(EchoClientTest, EchoesStopAtTheFirstFailure) {
 TEST(EchoClientTest, LeaksNoFileDescriptor) {
   int before = CountOpenFds();
   {
-    ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(EchoServerOptions()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(EchoServerOptions()));
     EchoClientOptions options;
     options.port = server->port();
     ASSERT_THAT(RunEchoClient(options, nullptr), IsOk());

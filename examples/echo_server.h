@@ -12,7 +12,7 @@
 // sockets, so a client that never reads cannot block Stop().
 //
 //   ipcfault::examples::EchoServerOptions options;  // 127.0.0.1, port 0
-//   ASSERT_OK_AND_ASSIGN(auto server,
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server,
 //                        ipcfault::examples::EchoServer::Listen(options));
 //   std::thread thread([&] { EXPECT_THAT(server->Run(), ipcfault::IsOk()); });
 //   ... connect to 127.0.0.1:server->port() ...

@@ -25,7 +25,7 @@ namespace {
 TEST(EchoServerEmfileTest, LogsTheFailedAcceptPausesAndServesTheClientLater) {
   EchoServerOptions options;
   options.accept_backoff = absl::Milliseconds(20);
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(options));
   // The client's socket exists before the limit drops; the server's side of
   // the connection is what accept() cannot get a descriptor for.
   UniqueFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -59,7 +59,7 @@ TEST(EchoServerEmfileTest, LogsTheFailedAcceptPausesAndServesTheClientLater) {
                                             "): Too many open files [EMFILE]; "
                                             "pausing accept for 20ms")));
   // After the pause the same connection is accepted and served.
-  ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(client.get(), "after EMFILE"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(client.get(), "after EMFILE"));
   EXPECT_EQ(echo, "after EMFILE");
   ASSERT_THAT(server->Stop(), IsOk());
   EXPECT_GE(server->server().stats().accept_errors, 1);

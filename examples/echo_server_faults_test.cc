@@ -221,12 +221,12 @@ TEST_P(AcceptFailureTest, LogsAndKeepsServingTheNextClients) {
   const auto& [error, log_text] = GetParam();
   auto server = ServerUnderTest::Start(QuickBackoff());
   ASSERT_NE(server, nullptr);
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm(absl::StrCat("accept:error=", error, ":when=1")));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm(absl::StrCat("accept:error=", error, ":when=1")));
   {
-    ASSERT_OK_AND_ASSIGN(TestClient first, TestClient::Connect(server->port()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient first, TestClient::Connect(server->port()));
     ASSERT_THAT(first.Exchange("first client"), IsOkAndHolds("first client"));
   }
-  ASSERT_OK_AND_ASSIGN(TestClient next, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient next, TestClient::Connect(server->port()));
   EXPECT_THAT(next.Exchange("next client"), IsOkAndHolds("next client"));
   EXPECT_EQ(faults.fired(0), 1u);
   if (log_text.empty()) {
@@ -250,8 +250,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(EchoServerFaultsTest, ReadResetEndsThatClientAndServesTheNext) {
   auto server = ServerUnderTest::Start(EchoServerOptions());
   ASSERT_NE(server, nullptr);
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:error=ECONNRESET:when=1"));
-  ASSERT_OK_AND_ASSIGN(TestClient reset, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:error=ECONNRESET:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient reset, TestClient::Connect(server->port()));
   ASSERT_THAT(reset.Send("lost"), IsOk());
   // The server closed this client with "lost" still unread, so the kernel
   // reset the connection: no echo.
@@ -260,7 +260,7 @@ TEST(EchoServerFaultsTest, ReadResetEndsThatClientAndServesTheNext) {
   EXPECT_THAT(server->log(), ElementsAre(absl::StrCat("read(", reset.where(),
                                                       "): Connection reset by peer "
                                                       "[ECONNRESET]; closed that client")));
-  ASSERT_OK_AND_ASSIGN(TestClient next, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient next, TestClient::Connect(server->port()));
   EXPECT_THAT(next.Exchange("next"), IsOkAndHolds("next"));
   server->Stop();
   EXPECT_EQ(server->server().stats().client_errors, 1);
@@ -270,8 +270,8 @@ TEST(EchoServerFaultsTest, ReadInterruptedByASignalIsRetried) {
   SignalCounter usr1(SIGUSR1);
   auto server = ServerUnderTest::Start(EchoServerOptions());
   ASSERT_NE(server, nullptr);
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:signal=SIGUSR1:error=EINTR:when=1"));
-  ASSERT_OK_AND_ASSIGN(TestClient client, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("read:signal=SIGUSR1:error=EINTR:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient client, TestClient::Connect(server->port()));
   EXPECT_THAT(client.Exchange("interrupted once"), IsOkAndHolds("interrupted once"));
   EXPECT_EQ(faults.fired(0), 1u);
   EXPECT_EQ(usr1.count(), 1);
@@ -285,9 +285,9 @@ TEST(EchoServerFaultsTest, ShortWritesStillEchoEveryByte) {
   ASSERT_NE(server, nullptr);
   std::string payload;
   for (int i = 0; i < 3000; ++i) payload.push_back(static_cast<char>((i * 7919) % 256));
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("write:short=3"));
-  ASSERT_OK_AND_ASSIGN(TestClient client, TestClient::Connect(server->port()));
-  ASSERT_OK_AND_ASSIGN(std::string echo, client.Exchange(payload));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("write:short=3"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient client, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, client.Exchange(payload));
   EXPECT_TRUE(echo == payload) << "the echo differs from the 3000 bytes sent";
   EXPECT_GE(faults.fired(0), 1000u);
   server->Stop();  // the last write's count lands after its bytes arrive
@@ -344,7 +344,7 @@ TEST(EchoServerFaultsTest, WriteToAGoneClientFailsWithEpipeAndTheServerLives) {
   {
     // Connect (queued in the backlog), send, and close: gone before the
     // server even accepts.
-    ASSERT_OK_AND_ASSIGN(TestClient client, TestClient::Connect(port));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient client, TestClient::Connect(port));
     ASSERT_THAT(client.Send("hello, gone"), IsOk());
   }
   ASSERT_EQ(write(go_pipe[1], "g", 1), 1);
@@ -379,9 +379,9 @@ TEST(EchoServerFaultsTest, WriteToAGoneClientFailsWithEpipeAndTheServerLives) {
 TEST(EchoServerFaultsTest, IterativeServerStarvesTheSecondClientBehindTheFirst) {
   auto server = ServerUnderTest::Start(EchoServerOptions());
   ASSERT_NE(server, nullptr);
-  ASSERT_OK_AND_ASSIGN(TestClient first, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient first, TestClient::Connect(server->port()));
   ASSERT_THAT(first.Exchange("first"), IsOkAndHolds("first"));
-  ASSERT_OK_AND_ASSIGN(TestClient second, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient second, TestClient::Connect(server->port()));
   ASSERT_THAT(second.Send("second"), IsOk());
   // A round trip of the first client after the second one sent: the server
   // has been through its loop since, and still has not taken the second.
@@ -398,9 +398,9 @@ TEST(EchoServerFaultsTest, ConcurrentServerServesTheSecondClientAtOnce) {
   options.concurrent = true;
   auto server = ServerUnderTest::Start(options);
   ASSERT_NE(server, nullptr);
-  ASSERT_OK_AND_ASSIGN(TestClient first, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient first, TestClient::Connect(server->port()));
   ASSERT_THAT(first.Exchange("first"), IsOkAndHolds("first"));
-  ASSERT_OK_AND_ASSIGN(TestClient second, TestClient::Connect(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(TestClient second, TestClient::Connect(server->port()));
   // Echoed (within kBound, an upper bound) while the first stays connected.
   EXPECT_THAT(second.Exchange("second"), IsOkAndHolds("second"));
   EXPECT_THAT(first.Exchange("first again"), IsOkAndHolds("first again"));

@@ -38,19 +38,19 @@ INSTANTIATE_TEST_SUITE_P(Modes, EchoServerModeTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Concurrent" : "Iterative"; });
 
 TEST_P(EchoServerModeTest, EchoesExactlyTheBytesSentThenClosesAtEof) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Options()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Options()));
   // Zeros, every byte value, and more than fits in one read or one socket
   // buffer: a server that echoes its whole buffer, or drops a short write's
   // rest, gets this wrong.
   const std::string payloads[] = {std::string("a\0b\0\0c", 6), BinaryPayload(256, 1),
                                   BinaryPayload(3 << 20, 2)};
   for (const std::string& payload : payloads) {
-    ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
-    ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), payload));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), payload));
     EXPECT_TRUE(echo == payload) << "echo of " << payload.size() << " bytes differs";
     // Nothing more than what was sent comes back: EOF follows at once.
     ASSERT_EQ(shutdown(fd.get(), SHUT_WR), 0);
-    ASSERT_OK_AND_ASSIGN(std::string rest, ReadToEof(fd.get()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string rest, ReadToEof(fd.get()));
     EXPECT_EQ(rest.size(), 0u);
   }
   ASSERT_THAT(server->Stop(), IsOk());
@@ -62,13 +62,13 @@ TEST_P(EchoServerModeTest, EchoesExactlyTheBytesSentThenClosesAtEof) {
 }
 
 TEST_P(EchoServerModeTest, ServesSeveralClientsInARow) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Options()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Options()));
   int64_t total = 0;
   for (int i = 0; i < 5; ++i) {
     std::string message = absl::StrCat("client ", i, std::string(i, '\0'), "!");
-    ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
     for (int round = 0; round < 3; ++round) {
-      ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), message));
+      IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), message));
       EXPECT_EQ(echo, message);
       total += message.size();
     }
@@ -79,18 +79,18 @@ TEST_P(EchoServerModeTest, ServesSeveralClientsInARow) {
 }
 
 TEST(EchoServerTest, ConcurrentServesClientsAtOnce) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Concurrent()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Concurrent()));
   // All connected before any is done: an iterative server would serve only
   // the first, and the second Exchange would time out.
   std::vector<UniqueFd> fds;
   for (int i = 0; i < 4; ++i) {
-    ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
     fds.push_back(std::move(fd));
   }
   for (int round = 0; round < 2; ++round) {
     for (int i = 3; i >= 0; --i) {
       std::string message = absl::StrCat("round ", round, " client ", i);
-      ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fds[i].get(), message));
+      IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fds[i].get(), message));
       EXPECT_EQ(echo, message);
     }
   }
@@ -98,29 +98,29 @@ TEST(EchoServerTest, ConcurrentServesClientsAtOnce) {
 }
 
 TEST(EchoServerTest, IterativeServesOneClientAtATime) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Iterative()));
-  ASSERT_OK_AND_ASSIGN(UniqueFd first, ConnectLoopback(server->port()));
-  ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(first.get(), "first"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Iterative()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd first, ConnectLoopback(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(first.get(), "first"));
   // The second connects (into the backlog) and sends; the server, busy with
   // the first, has not even accepted it after the first's next round trip.
-  ASSERT_OK_AND_ASSIGN(UniqueFd second, ConnectLoopback(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd second, ConnectLoopback(server->port()));
   ASSERT_EQ(send(second.get(), "second", 6, MSG_NOSIGNAL), 6);
-  ASSERT_OK_AND_ASSIGN(echo, Exchange(first.get(), "first again"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(echo, Exchange(first.get(), "first again"));
   EXPECT_EQ(echo, "first again");
   EXPECT_EQ(server->server().stats().accepted, 1);
   // Once the first is done, the second is served, its early bytes included.
   first.reset();
-  ASSERT_OK_AND_ASSIGN(echo, ReadExactly(second.get(), 6));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(echo, ReadExactly(second.get(), 6));
   EXPECT_EQ(echo, "second");
-  ASSERT_OK_AND_ASSIGN(echo, Exchange(second.get(), "!"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(echo, Exchange(second.get(), "!"));
   EXPECT_EQ(echo, "!");
   EXPECT_EQ(server->server().stats().accepted, 2);
 }
 
 TEST(EchoServerTest, ResetByOneClientEndsThatClientOnly) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Iterative()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Iterative()));
   {
-    ASSERT_OK_AND_ASSIGN(UniqueFd rude, ConnectLoopback(server->port()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd rude, ConnectLoopback(server->port()));
     // Send until every buffer on the way is full (the server is stuck
     // writing echoes nobody reads), then close with unread data: an RST.
     std::string chunk(65536, 'x');
@@ -130,8 +130,8 @@ TEST(EchoServerTest, ResetByOneClientEndsThatClientOnly) {
     linger abort = {1, 0};
     ASSERT_EQ(setsockopt(rude.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort)), 0);
   }
-  ASSERT_OK_AND_ASSIGN(UniqueFd polite, ConnectLoopback(server->port()));
-  ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(polite.get(), "still here"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd polite, ConnectLoopback(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(polite.get(), "still here"));
   EXPECT_EQ(echo, "still here");
   ASSERT_THAT(server->Stop(), IsOk());
   EXPECT_THAT(server->log_lines(),
@@ -145,7 +145,7 @@ TEST(EchoServerTest, ListenIgnoresSigpipeSoWritesToGonePeersFailWithEpipe) {
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
   ASSERT_EQ(sigaction(SIGPIPE, &dfl, nullptr), 0);
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Iterative()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Iterative()));
   struct sigaction now = {};
   ASSERT_EQ(sigaction(SIGPIPE, nullptr, &now), 0);
   EXPECT_EQ(now.sa_handler, SIG_IGN);
@@ -159,24 +159,24 @@ TEST(EchoServerTest, ListenIgnoresSigpipeSoWritesToGonePeersFailWithEpipe) {
 }
 
 TEST(EchoServerTest, StopClosesConnectedClientsAndRunReturnsOk) {
-  ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Concurrent()));
-  ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
-  ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), "hello"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Concurrent()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), "hello"));
   EXPECT_THAT(server->Stop(), IsOk());
-  ASSERT_OK_AND_ASSIGN(std::string rest, ReadToEof(fd.get()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string rest, ReadToEof(fd.get()));
   EXPECT_EQ(rest, "");
   // Stop() again, or before Run(): harmless.
   server->server().Stop();
 }
 
 TEST(EchoServerTest, StopBeforeRunMakesRunReturnAtOnce) {
-  ASSERT_OK_AND_ASSIGN(auto server, EchoServer::Listen(Iterative()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, EchoServer::Listen(Iterative()));
   server->Stop();
   EXPECT_THAT(server->Run(), IsOk());
 }
 
 TEST(EchoServerTest, ListenReportsTheCallAndAddress) {
-  ASSERT_OK_AND_ASSIGN(auto first, EchoServer::Listen(Iterative()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto first, EchoServer::Listen(Iterative()));
   EchoServerOptions same_port;
   same_port.port = first->port();
   EXPECT_THAT(EchoServer::Listen(same_port),
@@ -205,11 +205,11 @@ TEST(EchoServerTest, ListensOnIpv6Loopback) {
 TEST(EchoServerTest, LeaksNoFileDescriptor) {
   int before = CountOpenFds();
   {
-    ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Concurrent()));
-    ASSERT_OK_AND_ASSIGN(UniqueFd a, ConnectLoopback(server->port()));
-    ASSERT_OK_AND_ASSIGN(UniqueFd b, ConnectLoopback(server->port()));
-    ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(a.get(), "a"));
-    ASSERT_OK_AND_ASSIGN(echo, Exchange(b.get(), "b"));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(Concurrent()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd a, ConnectLoopback(server->port()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd b, ConnectLoopback(server->port()));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(a.get(), "a"));
+    IPCFAULT_ASSERT_OK_AND_ASSIGN(echo, Exchange(b.get(), "b"));
   }
   EXPECT_EQ(CountOpenFds(), before);
 }

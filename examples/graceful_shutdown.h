@@ -7,7 +7,7 @@
 // SIGKILL. Report how the child ended.
 //
 //   ipcfault::examples::GracefulShutdownOptions options;
-//   ASSERT_OK_AND_ASSIGN(auto report, ipcfault::examples::RunGracefulShutdown(options));
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(auto report, ipcfault::examples::RunGracefulShutdown(options));
 //   EXPECT_FALSE(report.escalated);
 //   EXPECT_TRUE(WIFEXITED(report.wait_status));
 //   std::cout << report.Describe();  // "child 1234 exited with status 0 after SIGTERM"

@@ -41,7 +41,7 @@ using ::testing::MatchesRegex;
 const bool kLeakCheck = ipcfault::EnableLeakCheck();
 
 TEST(GracefulShutdownFaultsTest, KillFailingWithEpermIsReportedAndTheChildReaped) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("kill:error=EPERM:sig=SIGTERM"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("kill:error=EPERM:sig=SIGTERM"));
   EXPECT_THAT(RunGracefulShutdown(GracefulShutdownOptions()),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        MatchesRegex("kill\\([0-9]+, SIGTERM\\): Operation not permitted "
@@ -50,7 +50,7 @@ TEST(GracefulShutdownFaultsTest, KillFailingWithEpermIsReportedAndTheChildReaped
 }
 
 TEST(GracefulShutdownFaultsTest, KillFailingWithEsrchIsReportedAndTheChildReaped) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("kill:error=ESRCH:sig=SIGTERM"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("kill:error=ESRCH:sig=SIGTERM"));
   EXPECT_THAT(RunGracefulShutdown(GracefulShutdownOptions()),
               StatusIs(absl::StatusCode::kNotFound,
                        MatchesRegex("kill\\([0-9]+, SIGTERM\\): No such process \\[ESRCH\\]")));
@@ -61,7 +61,7 @@ TEST(GracefulShutdownFaultsTest, EscalationKillFailingWithEsrchIsReported) {
   GracefulShutdownOptions options;
   options.child_ignores_signal = true;
   options.timeout = absl::Milliseconds(50);  // the program's own timeout
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("kill:error=ESRCH:sig=SIGKILL"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("kill:error=ESRCH:sig=SIGKILL"));
   EXPECT_THAT(RunGracefulShutdown(options),
               StatusIs(absl::StatusCode::kNotFound,
                        MatchesRegex("kill\\([0-9]+, SIGKILL\\): No such process \\[ESRCH\\]")));
@@ -74,7 +74,7 @@ TEST(GracefulShutdownFaultsTest, ChildIgnoringSigtermIsKilledWithSigkill) {
   GracefulShutdownOptions options;
   options.child_ignores_signal = true;
   options.timeout = absl::Milliseconds(100);
-  ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   EXPECT_TRUE(report.escalated);
   EXPECT_THAT(report.wait_status, KilledBySignal(SIGKILL));
   EXPECT_EQ(report.Describe(), absl::StrCat("child ", report.pid,
@@ -85,10 +85,10 @@ TEST(GracefulShutdownFaultsTest, ChildIgnoringSigtermIsKilledWithSigkill) {
 // reports the child's graceful exit.
 TEST(GracefulShutdownFaultsTest, WaitpidInterruptedByASignalIsRetried) {
   SignalCounter usr1(SIGUSR1);
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("waitpid:signal=SIGUSR1:error=EINTR:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("waitpid:signal=SIGUSR1:error=EINTR:when=1"));
   GracefulShutdownOptions options;
   options.child_exit_code = 7;
-  ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   EXPECT_FALSE(report.escalated);
   EXPECT_THAT(report.wait_status, ExitedWithCode(7));
   EXPECT_EQ(faults.fired(0), 1u);
@@ -98,7 +98,7 @@ TEST(GracefulShutdownFaultsTest, WaitpidInterruptedByASignalIsRetried) {
 // The child inherits the armed rule across fork(): its sigaction(SIGTERM)
 // fails, it reports that and exits 2; the parent says so.
 TEST(GracefulShutdownFaultsTest, SigactionFailingInTheChildIsReported) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("sigaction:error=EINVAL:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("sigaction:error=EINVAL:when=1"));
   EXPECT_THAT(RunGracefulShutdown(GracefulShutdownOptions()),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        MatchesRegex("sigaction\\(SIGTERM\\) in child [0-9]+: Invalid argument "
@@ -106,7 +106,7 @@ TEST(GracefulShutdownFaultsTest, SigactionFailingInTheChildIsReported) {
 }
 
 TEST(GracefulShutdownFaultsTest, ForkFailingWithEagainIsReported) {
-  ASSERT_OK_AND_ASSIGN(auto faults, Arm("fork:error=EAGAIN"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, Arm("fork:error=EAGAIN"));
   EXPECT_THAT(RunGracefulShutdown(GracefulShutdownOptions()),
               StatusIs(absl::ErrnoToStatusCode(EAGAIN),
                        "fork: Resource temporarily unavailable [EAGAIN]"));
@@ -114,7 +114,7 @@ TEST(GracefulShutdownFaultsTest, ForkFailingWithEagainIsReported) {
 }
 
 TEST(GracefulShutdownFaultsTest, WithoutFaultsTheChildExitsThroughItsHandler) {
-  ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(GracefulShutdownOptions()));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(GracefulShutdownOptions()));
   EXPECT_TRUE(report.graceful());
   EXPECT_THAT(report.wait_status, ExitedWithCode(0));
 }

@@ -41,7 +41,7 @@ INSTANTIATE_TEST_SUITE_P(WaitBy, GracefulShutdownTest, ::testing::Bool(),
 
 TEST_P(GracefulShutdownTest, ChildExitsThroughItsHandlerAfterSigterm) {
   GracefulShutdownOptions options = Options();
-  ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   EXPECT_FALSE(report.escalated);
   ASSERT_TRUE(WIFEXITED(report.wait_status)) << DescribeWaitStatus(report.wait_status);
   EXPECT_EQ(WEXITSTATUS(report.wait_status), 0);
@@ -56,7 +56,7 @@ TEST_P(GracefulShutdownTest, ChildExitsWithTheCodeItsHandlerPathChooses) {
   // ran: the default action of SIGTERM would read as "killed by signal 15".
   GracefulShutdownOptions options = Options();
   options.child_exit_code = 7;
-  ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   ASSERT_TRUE(WIFEXITED(report.wait_status)) << DescribeWaitStatus(report.wait_status);
   EXPECT_EQ(WEXITSTATUS(report.wait_status), 7);
   EXPECT_EQ(report.Describe(),
@@ -68,7 +68,7 @@ TEST_P(GracefulShutdownTest, AnotherStopSignalWorksTheSameWay) {
   GracefulShutdownOptions options = Options();
   options.signal = SIGUSR1;
   options.child_exit_code = 3;
-  ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   ASSERT_TRUE(WIFEXITED(report.wait_status)) << DescribeWaitStatus(report.wait_status);
   EXPECT_EQ(WEXITSTATUS(report.wait_status), 3);
   EXPECT_EQ(report.Describe(),
@@ -80,7 +80,7 @@ TEST_P(GracefulShutdownTest, ChildIgnoringSigtermIsKilledAfterTheTimeout) {
   GracefulShutdownOptions options = Options();
   options.child_ignores_signal = true;
   options.timeout = absl::Milliseconds(100);  // reached on purpose here
-  ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ShutdownReport report, RunGracefulShutdown(options));
   EXPECT_TRUE(report.escalated);
   ASSERT_TRUE(WIFSIGNALED(report.wait_status)) << DescribeWaitStatus(report.wait_status);
   EXPECT_EQ(WTERMSIG(report.wait_status), SIGKILL);

@@ -190,20 +190,20 @@ struct RefusingPort {
 
 TEST(ProgramsTest, ServerAndClientTalkThenServerStopsOnSigterm) {
   int port = 0;
-  ASSERT_OK_AND_ASSIGN(auto server, StartServer({"--port=0"}, &port));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, StartServer({"--port=0"}, &port));
 
-  ASSERT_OK_AND_ASSIGN(auto client, RunToEnd("echo_client", {absl::StrCat("--port=", port)}));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto client, RunToEnd("echo_client", {absl::StrCat("--port=", port)}));
   EXPECT_EQ(client.out, "War and Peace\nPride and Prejudice\nThe Sound and the Fury\n");
   EXPECT_EQ(client.err, "");
   EXPECT_TRUE(WIFEXITED(client.status) && WEXITSTATUS(client.status) == 0) << client.status;
 
-  ASSERT_OK_AND_ASSIGN(client, RunToEnd("echo_client", {absl::StrCat("--port=", port),
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(client, RunToEnd("echo_client", {absl::StrCat("--port=", port),
                                                    "--host=localhost", "Moby Dick", "Ulysses"}));
   EXPECT_EQ(client.out, "Moby Dick\nUlysses\n");
   EXPECT_TRUE(WIFEXITED(client.status) && WEXITSTATUS(client.status) == 0) << client.err;
 
   ASSERT_EQ(kill(server->pid(), SIGTERM), 0);
-  ASSERT_OK_AND_ASSIGN(auto outcome, server->Finish());
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto outcome, server->Finish());
   EXPECT_EQ(outcome.out, absl::StrCat("listening on 127.0.0.1:", port, "\nstopped by SIGTERM\n"));
   EXPECT_EQ(outcome.err, "");
   EXPECT_TRUE(WIFEXITED(outcome.status) && WEXITSTATUS(outcome.status) == 0) << outcome.status;
@@ -211,19 +211,19 @@ TEST(ProgramsTest, ServerAndClientTalkThenServerStopsOnSigterm) {
 
 TEST(ProgramsTest, ConcurrentServerStopsOnSigint) {
   int port = 0;
-  ASSERT_OK_AND_ASSIGN(auto server, StartServer({"--port=0", "--concurrent"}, &port));
-  ASSERT_OK_AND_ASSIGN(auto client, RunToEnd("echo_client", {absl::StrCat("--port=", port)}));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, StartServer({"--port=0", "--concurrent"}, &port));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto client, RunToEnd("echo_client", {absl::StrCat("--port=", port)}));
   EXPECT_EQ(client.out, "War and Peace\nPride and Prejudice\nThe Sound and the Fury\n");
   ASSERT_EQ(kill(server->pid(), SIGINT), 0);
-  ASSERT_OK_AND_ASSIGN(auto outcome, server->Finish());
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto outcome, server->Finish());
   EXPECT_THAT(outcome.out, HasSubstr("\nstopped by SIGINT\n"));
   EXPECT_TRUE(WIFEXITED(outcome.status) && WEXITSTATUS(outcome.status) == 0) << outcome.status;
 }
 
 TEST(ProgramsTest, ClientReportsConnectionRefusedOnOneLine) {
   RefusingPort refusing;
-  ASSERT_OK_AND_ASSIGN(auto client,
-                       RunToEnd("echo_client", {absl::StrCat("--port=", refusing.port)}));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto client,
+                                RunToEnd("echo_client", {absl::StrCat("--port=", refusing.port)}));
   EXPECT_EQ(client.out, "");
   EXPECT_EQ(client.err, absl::StrCat("echo_client: connect(127.0.0.1:", refusing.port,
                                      "): Connection refused [ECONNREFUSED]\n"));
@@ -231,7 +231,7 @@ TEST(ProgramsTest, ClientReportsConnectionRefusedOnOneLine) {
 }
 
 TEST(ProgramsTest, ClientWithoutAPortIsAUsageError) {
-  ASSERT_OK_AND_ASSIGN(auto client, RunToEnd("echo_client", {}));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto client, RunToEnd("echo_client", {}));
   EXPECT_EQ(client.err,
             "echo_client: --port is required and must be in 1..65535 (got 0)\n");
   EXPECT_TRUE(WIFEXITED(client.status) && WEXITSTATUS(client.status) == 2) << client.status;
@@ -239,8 +239,8 @@ TEST(ProgramsTest, ClientWithoutAPortIsAUsageError) {
 
 TEST(ProgramsTest, ServerReportsAPortInUse) {
   int port = 0;
-  ASSERT_OK_AND_ASSIGN(auto first, StartServer({"--port=0"}, &port));
-  ASSERT_OK_AND_ASSIGN(auto second, RunToEnd("echo_server", {absl::StrCat("--port=", port)}));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto first, StartServer({"--port=0"}, &port));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto second, RunToEnd("echo_server", {absl::StrCat("--port=", port)}));
   EXPECT_EQ(second.out, "");
   EXPECT_EQ(second.err, absl::StrCat("echo_server: bind(127.0.0.1:", port,
                                      "): Address already in use [EADDRINUSE]\n"));
@@ -248,18 +248,18 @@ TEST(ProgramsTest, ServerReportsAPortInUse) {
 }
 
 TEST(ProgramsTest, GracefulShutdownReportsTheChildsExit) {
-  ASSERT_OK_AND_ASSIGN(auto run, RunToEnd("graceful_shutdown", {}));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto run, RunToEnd("graceful_shutdown", {}));
   EXPECT_THAT(run.out, MatchesRegex("child [0-9]+ exited with status 0 after SIGTERM\n"));
   EXPECT_EQ(run.err, "");
   EXPECT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.status;
 
-  ASSERT_OK_AND_ASSIGN(run, RunToEnd("graceful_shutdown", {"--child_exit_code=5"}));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(run, RunToEnd("graceful_shutdown", {"--child_exit_code=5"}));
   EXPECT_THAT(run.out, MatchesRegex("child [0-9]+ exited with status 5 after SIGTERM\n"));
   EXPECT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.status;
 }
 
 TEST(ProgramsTest, GracefulShutdownEscalatesWhenTheChildIgnoresSigterm) {
-  ASSERT_OK_AND_ASSIGN(auto run, RunToEnd("graceful_shutdown",
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto run, RunToEnd("graceful_shutdown",
                                      {"--child_ignores_sigterm", "--timeout=100ms"}));
   EXPECT_THAT(run.out,
               MatchesRegex("child [0-9]+ ignored SIGTERM; sent SIGKILL; killed by signal 9\n"));

@@ -3,9 +3,9 @@
 // Test helpers for the example programs: an EchoServer running on a thread
 // of the test, and blocking-socket helpers with upper-bound timeouts.
 //
-//   ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(options));
-//   ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
-//   ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), payload));
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ServerThread::Start(options));
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(UniqueFd fd, ConnectLoopback(server->port()));
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string echo, Exchange(fd.get(), payload));
 //
 // Test-only. Thread-compatible.
 

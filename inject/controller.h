@@ -11,16 +11,16 @@
 // process, use ipcfault::Arm (faults.h) instead.
 //
 //   // started: ipcfault run --control=$TEST_TMPDIR/ctl -- ./echo_server
-//   ASSERT_OK_AND_ASSIGN(ipcfault::Controller control,
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::Controller control,
 //                        ipcfault::Controller::Connect(socket_path));
-//   ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids,
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids,
 //                        control.Arm("accept:error=EMFILE"));
 //   // ... clients fail: the server's accepts do ...
 //   EXPECT_THAT(control.Wait(ids[0], /*fired=*/3, absl::Seconds(60)), IsOk());
 //   EXPECT_THAT(control.Disarm(ids), IsOk());
 //   // ... and it serves again.
 //
-// (ASSERT_OK_AND_ASSIGN and IsOk() are //testing:status_matchers', or your
+// (IPCFAULT_ASSERT_OK_AND_ASSIGN and IsOk() are //testing:status_matchers', or your
 // own; selftest/control_test.cc compiles and runs this example.)
 //
 // Every operation is one request on a fresh connection to the control

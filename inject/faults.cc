@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "ipcfault/inject/internal/arm_rules.h"
 #include "ipcfault/inject/internal/arming.h"
+#include "ipcfault/inject/names.h"
 #include "ipcfault/inject/scenario.h"
 
 namespace ipcfault {
@@ -76,24 +77,74 @@ absl::StatusOr<ScopedFaults> Arm(Fault fault) {
 
 Fault::Fault(Call call) { rule_.calls = MaskOf(call); }
 
+namespace {
+
+// "Error(EIO)": an error as the rule's first call names it (EAI_AGAIN for
+// getaddrinfo).
+std::string ErrorText(const Rule& rule, int error) {
+  for (const CallInfo& info : AllCalls()) {
+    if ((rule.calls & MaskOf(info.call)) != 0) {
+      return absl::StrCat("Error(", ErrorName(info.call, error), ")");
+    }
+  }
+  return absl::StrCat("Error(", error, ")");
+}
+
+}  // namespace
+
+// The action already set, as the builder call that set it.
+std::string Fault::ActionText() const {
+  switch (rule_.action) {
+    case Action::kError:
+      return ErrorText(rule_, rule_.error);
+    case Action::kRetval:
+      return absl::StrCat("Retval(", rule_.retval, ")");
+    case Action::kShort:
+      return absl::StrCat("Short(", rule_.short_bytes, ")");
+    case Action::kNone:
+      break;
+  }
+  return "";
+}
+
+void Fault::SecondAction(absl::string_view what) {
+  if (rule_.action == Action::kNone || !rule_.builder_error.empty()) return;
+  rule_.builder_error = absl::StrCat(
+      ActionText(), " then ", what,
+      ": a rule takes one action (Error, Retval or Short; DelayEnter, DelayExit and Signal "
+      "combine with any of them): arm a second Fault for the second action");
+}
+
 Fault& Fault::Or(Call call) {
   rule_.calls |= MaskOf(call);
   return *this;
 }
 
 Fault& Fault::Error(int error) {
+  if (rule_.action != Action::kNone) {
+    SecondAction(ErrorText(rule_, error));
+    return *this;
+  }
   rule_.action = Action::kError;
   rule_.error = error;
   return *this;
 }
 
 Fault& Fault::Retval(int64_t retval) {
+  if (rule_.action != Action::kNone) {
+    SecondAction(absl::StrCat("Retval(", retval, ")"));
+    return *this;
+  }
   rule_.action = Action::kRetval;
   rule_.retval = retval;
   return *this;
 }
 
 Fault& Fault::Short(size_t bytes) {
+  if (rule_.action != Action::kNone) {
+    SecondAction(absl::StrCat("Short(", bytes, ")"));
+    return *this;
+  }
   rule_.action = Action::kShort;
   rule_.short_bytes = bytes;
   return *this;
@@ -239,6 +290,8 @@ void ScopedFaults::Disarm() {
                         matched(i), matched(i) == 1 ? " call)" : " calls)"));
   }
 }
+
+size_t ArmedRuleCount() { return inject_internal::ArmedRuleCount(); }
 
 void SetExpectationReporter(ExpectationReporter reporter) {
   expectation_reporter.store(reporter != nullptr ? reporter : ReportToStderr,

@@ -5,7 +5,7 @@
 // rules in C++. Faults reach the code under test through the interposer
 // (link //inject:interpose) or the preload library.
 //
-//   ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
 //                        ipcfault::Arm("connect:error=ECONNREFUSED:when=1"));
 //   EXPECT_EQ(connect(fd, addr, len), -1);               // refused
 //   EXPECT_EQ(faults.fired(0), 1);
@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -51,7 +52,14 @@ absl::StatusOr<ScopedFaults> Arm(absl::string_view scenario);
 // Arms rules built in C++ (validated as the parser validates text).
 absl::StatusOr<ScopedFaults> Arm(std::vector<Rule> rules);
 
-// Builder for one Rule.
+// Builder for one Rule. Each method sets one field (or adds a call). A rule
+// takes one action: a second Error, Retval or Short does not replace the
+// first; it makes the rule invalid (Rule::builder_error), and Arm() refuses
+// it with InvalidArgument naming both in C++ terms:
+//   Arm(Fault(Call::kRead).Error(EIO).Short(1))
+//   // "Arm: rule 0 of 1: Fault(Call::kRead): Error(EIO) then Short(1): a rule
+//   //  takes one action ..."
+// Arm() checks the rest against the call table (ValidateRule, rule.h).
 class Fault {
  public:
   explicit Fault(Call call);
@@ -78,6 +86,9 @@ class Fault {
   operator Rule() const& { return rule_; }   // NOLINT: builder converts
 
  private:
+  std::string ActionText() const;
+  void SecondAction(absl::string_view what);
+
   Rule rule_;
 };
 
@@ -115,6 +126,13 @@ class ScopedFaults {
   friend absl::StatusOr<ScopedFaults> Arm(std::vector<Rule> rules);
   std::shared_ptr<State> state_;
 };
+
+// Number of rules armed in this process, over every ScopedFaults alive
+// (and the preload library's scenario, under `ipcfault run`). 0 when nothing
+// is armed: test fixtures check it to catch a rule leaked by an earlier test
+// (fixtures/gtest.h does). Rules a `--control` run arms from outside are not
+// counted. Thread-safe.
+size_t ArmedRuleCount();
 
 // Where ExpectEveryRuleFires() reports. The default prints to stderr; the
 // gtest integration (//fixtures:gtest) installs one that calls ADD_FAILURE.

@@ -33,7 +33,9 @@ namespace {
 using ::ipcfault::IsOk;
 using ::ipcfault::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 using inject_internal::AnythingArmed;
@@ -79,6 +81,24 @@ TEST_F(FaultsTest, ArmsAScenarioForItsScope) {
   }
   EXPECT_FALSE(AnythingArmed());
   EXPECT_EQ(InjectedError(Site(Call::kConnect)), 0);
+}
+
+// The public count the fixtures check (fixtures/gtest.cc) follows every
+// ScopedFaults alive.
+TEST_F(FaultsTest, PublicArmedRuleCountFollowsScopes) {
+  EXPECT_EQ(::ipcfault::ArmedRuleCount(), 0u);
+  {
+    ASSERT_OK_AND_ASSIGN(ScopedFaults two, Arm("read:error=EIO\nwrite:error=EIO\n"));
+    EXPECT_EQ(::ipcfault::ArmedRuleCount(), 2u);
+    {
+      ASSERT_OK_AND_ASSIGN(ScopedFaults one, Arm(Fault(Call::kConnect).Error(ECONNREFUSED)));
+      EXPECT_EQ(::ipcfault::ArmedRuleCount(), 3u);
+    }
+    EXPECT_EQ(::ipcfault::ArmedRuleCount(), 2u);
+    two.Disarm();
+    EXPECT_EQ(::ipcfault::ArmedRuleCount(), 0u);
+  }
+  EXPECT_EQ(::ipcfault::ArmedRuleCount(), 0u);
 }
 
 TEST_F(FaultsTest, BadScenarioArmsNothing) {
@@ -160,11 +180,67 @@ TEST_F(FaultsTest, RulesAreValidatedAsTextIs) {
 TEST_F(FaultsTest, ValidationNamesTheRuleAndTheProblem) {
   EXPECT_THAT(Arm(Fault(Call::kAccept).Short(1)),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("Arm: rule 0 of 1: rule 'accept:short=1': ")));
+                       HasSubstr("Arm: rule 0 of 1: Fault(Call::kAccept): Short(1) does not "
+                                 "apply to accept: it is for read, ")));
   Rule thread = Fault(Call::kConnect).Error(ECONNREFUSED);
   thread.thread = -4;
   EXPECT_THAT(Arm(std::vector<Rule>{thread}), StatusIs(absl::StatusCode::kInvalidArgument,
                                     HasSubstr("thread -4 is not a thread id")));
+}
+
+// A C++ rule is checked against the table directly, in C++ terms: the
+// message quotes no text the user never wrote (it said "unknown errno '-3'",
+// from formatting the rule and parsing it back).
+TEST_F(FaultsTest, ValidationSpeaksCppNotTheScenarioLanguage) {
+  EXPECT_THAT(Arm(Fault(Call::kConnect).Or(Call::kGetaddrinfo).Error(EAI_AGAIN)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("Arm: rule 0 of 1: Fault(Call::kConnect)"
+                                       ".Or(Call::kGetaddrinfo): Error(-3) is EAI_AGAIN for "
+                                       "getaddrinfo, but connect fails with errno values"),
+                             Not(HasSubstr("unknown errno")), Not(HasSubstr("error=")))));
+  EXPECT_EQ(ArmedRuleCount(), 0u);
+  // Each alone is fine.
+  EXPECT_THAT(Arm(Fault(Call::kGetaddrinfo).Error(EAI_AGAIN)), IsOk());
+  EXPECT_THAT(Arm(Fault(Call::kConnect).Error(ECONNREFUSED)), IsOk());
+}
+
+// A second action is refused, not silently swapped for the first: the rule
+// becomes invalid and Arm() says why, naming both.
+TEST_F(FaultsTest, BuilderRefusesASecondAction) {
+  Fault two = Fault(Call::kRead);
+  two.Error(EIO).Short(1);
+  EXPECT_EQ(two.rule().action, Action::kError);  // the first is kept...
+  EXPECT_EQ(two.rule().error, EIO);
+  EXPECT_EQ(two.rule().short_bytes, 0u);
+  EXPECT_FALSE(two.rule().builder_error.empty());  // ...and the rule is invalid
+  EXPECT_THAT(Arm(two),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "Arm: rule 0 of 1: Fault(Call::kRead): Error(EIO) then Short(1): a rule "
+                       "takes one action (Error, Retval or Short; DelayEnter, DelayExit and "
+                       "Signal combine with any of them): arm a second Fault for the second "
+                       "action"));
+  EXPECT_THAT(Arm(Fault(Call::kKill).Retval(0).Error(EPERM)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Fault(Call::kKill): Retval(0) then Error(EPERM): a rule takes one "
+                                 "action")));
+  EXPECT_THAT(Arm(Fault(Call::kWrite).Error(EPIPE).Error(EIO)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Error(EPIPE) then Error(EIO)")));
+  EXPECT_THAT(Arm(Fault(Call::kGetaddrinfo).Error(EAI_AGAIN).Retval(0)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Error(EAI_AGAIN) then Retval(0)")));
+  // Through the conversion to Rule too, as in a vector of rules.
+  std::vector<Rule> rules = {Fault(Call::kListen).Error(EACCES),
+                             Fault(Call::kRead).Short(1).Retval(3)};
+  EXPECT_THAT(Arm(std::move(rules)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Arm: rule 1 of 2: Fault(Call::kRead): Short(1) then "
+                                 "Retval(3)")));
+  EXPECT_EQ(ArmedRuleCount(), 0u);
+  // Delays and signals combine with the action.
+  EXPECT_THAT(Arm(Fault(Call::kRead).Error(EIO).DelayEnter(absl::Milliseconds(1))
+                      .Signal(SIGUSR1)),
+              IsOk());
 }
 
 TEST_F(FaultsTest, OnThisThreadNarrowsToTheArmingThread) {

@@ -11,6 +11,11 @@
 //   rule.error = ECONNREFUSED;
 //   rule.when = {.first = 1, .last = 2, .step = 1};   // when=1..2
 //
+// ValidateRule(rule) checks a Rule against the call table directly (which
+// calls take which keys, which errors each call can fail with) and names
+// what is wrong in C++ terms: "Fault(Call::kAccept): Short(1) does not apply
+// to accept ...". Arm() calls it for every rule.
+//
 // Thread-compatible value type.
 
 #ifndef IPCFAULT_INJECT_RULE_H_
@@ -24,7 +29,11 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "ipcfault/inject/call.h"
 
@@ -87,6 +96,37 @@ struct FdFilter {
   friend bool operator==(const FdFilter&, const FdFilter&) = default;
 };
 
+// A predicate on a call's arguments (Rule::predicate): a
+// std::function<bool(const CallSite&)> that also knows which predicate it
+// is. Two Predicates compare equal when both are empty or one is a copy of
+// the other; two predicates written separately never compare equal, even if
+// they would decide alike (their code cannot be compared).
+class Predicate : public std::function<bool(const CallSite&)> {
+ public:
+  using Function = std::function<bool(const CallSite&)>;
+
+  Predicate() = default;
+  // Any callable taking a const CallSite& and returning bool.
+  template <typename F,
+            typename = std::enable_if_t<
+                !std::is_same_v<std::decay_t<F>, Predicate> &&
+                std::is_invocable_r_v<bool, F&, const CallSite&>>>
+  Predicate(F&& f)  // NOLINT: a predicate converts, as std::function does
+      : Function(std::forward<F>(f)),
+        id_(static_cast<bool>(static_cast<const Function&>(*this)) ? NewId() : 0) {}
+  Predicate& operator=(std::nullptr_t) {
+    Function::operator=(nullptr);
+    id_ = 0;
+    return *this;
+  }
+
+  friend bool operator==(const Predicate& a, const Predicate& b) { return a.id_ == b.id_; }
+
+ private:
+  static uint64_t NewId();  // unique in the process, never 0
+  uint64_t id_ = 0;         // 0: empty
+};
+
 struct Rule {
   CallMask calls = 0;
 
@@ -122,12 +162,29 @@ struct Rule {
   // on the call's arguments. A predicate runs on the decision path: keep it
   // async-signal-safe if the code under test calls from signal handlers.
   std::optional<pid_t> thread;
-  std::function<bool(const CallSite&)> predicate;
+  Predicate predicate;
 
-  // Structural equality; predicates compare equal when both are empty or both
-  // are set.
+  // Set by the Fault builder (faults.h) when a chain contradicts itself, as
+  // a second action does (Fault(Call::kRead).Error(EIO).Short(1)): what is
+  // wrong, in C++ terms. ValidateRule, and so Arm(), refuse such a rule with
+  // this message. Empty otherwise.
+  std::string builder_error;
+
+  // Field-by-field equality; predicates compare as Predicate says (equal
+  // only when both are empty or one is a copy of the other).
   friend bool operator==(const Rule& a, const Rule& b);
 };
+
+// Checks `rule` against the call table (call.h), field by field: it has
+// calls; it does something (an action, a signal or a delay); it sets no
+// field its action does not use; each key it uses applies to every one of
+// its calls (ipcfault calls lists them); its error is one every call can
+// fail with, in that call's domain (errno values; getaddrinfo's EAI_*
+// codes; gethostbyname's h_errno values); every value is in the range the
+// scenario language accepts; and the builder left no builder_error. OK, or
+// InvalidArgument naming the rule as C++ code and what is wrong:
+// "Fault(Call::kConnect).Or(Call::kGetaddrinfo): Error(-3) ...". Thread-safe.
+absl::Status ValidateRule(const Rule& rule);
 
 }  // namespace ipcfault
 

@@ -42,7 +42,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
-#include "ipcfault/inject/internal/error_names.h"
+#include "ipcfault/inject/names.h"
 #include "ipcfault/inject/rule.h"
 
 namespace ipcfault {
@@ -54,78 +54,7 @@ constexpr uint64_t kMaxInt = std::numeric_limits<int>::max();
 constexpr uint64_t kMaxCount = When::kNoLast - 1;
 
 // ---------------------------------------------------------------------------
-// Names: errnos, EAI_* codes, h_errno codes, signals.
-
-struct NamedValue {
-  absl::string_view name;
-  int value;
-};
-
-// getaddrinfo's and gethostbyname's codes, from the table the fire log and
-// `ipcfault calls` read too (inject/internal/error_names.h).
-std::vector<NamedValue> FromCodes(absl::Span<const inject_internal::NamedCode> codes) {
-  std::vector<NamedValue> v;
-  for (const inject_internal::NamedCode& c : codes) v.push_back({c.name, c.code});
-  return v;
-}
-
-const std::vector<NamedValue>& EaiNames() {
-  static const std::vector<NamedValue>* const names =
-      new std::vector<NamedValue>(FromCodes(inject_internal::EaiCodes()));
-  return *names;
-}
-
-const std::vector<NamedValue>& HErrnoNames() {
-  static const std::vector<NamedValue>* const names = [] {
-    auto* v = new std::vector<NamedValue>(FromCodes(inject_internal::HErrnoCodes()));
-    v->push_back({"NO_ADDRESS", NO_ADDRESS});  // alias; NO_DATA is canonical
-    return v;
-  }();
-  return *names;
-}
-
-// Signals 1..31 under their Linux names; aliases after the canonical names.
-constexpr NamedValue kSignalNames[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT},     {"BUS", SIGBUS},     {"FPE", SIGFPE},
-    {"KILL", SIGKILL},     {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
-    {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},     {"TERM", SIGTERM},   {"STKFLT", SIGSTKFLT},
-    {"CHLD", SIGCHLD},     {"CONT", SIGCONT},     {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},
-    {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},     {"URG", SIGURG},     {"XCPU", SIGXCPU},
-    {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH},
-    {"IO", SIGIO},         {"PWR", SIGPWR},       {"SYS", SIGSYS},     {"IOT", SIGIOT},
-    {"CLD", SIGCHLD},      {"POLL", SIGPOLL},
-};
-
-// Every errno glibc names, canonical names first (strerrorname_np), then the
-// aliases glibc also defines.
-const std::vector<NamedValue>& ErrnoNames() {
-  static const std::vector<NamedValue>* const names = [] {
-    auto* v = new std::vector<NamedValue>;
-    for (int e = 1; e <= kMaxErrno; ++e) {
-      if (const char* name = strerrorname_np(e)) v->push_back({name, e});
-    }
-    v->push_back({"EWOULDBLOCK", EWOULDBLOCK});
-    v->push_back({"EDEADLOCK", EDEADLOCK});
-    v->push_back({"ENOTSUP", ENOTSUP});
-    return v;
-  }();
-  return *names;
-}
-
-std::optional<int> Lookup(absl::Span<const NamedValue> table, absl::string_view name) {
-  for (const NamedValue& nv : table) {
-    if (nv.name == name) return nv.value;
-  }
-  return std::nullopt;
-}
-
-std::optional<absl::string_view> NameOf(absl::Span<const NamedValue> table, int value) {
-  for (const NamedValue& nv : table) {
-    if (nv.value == value) return nv.name;
-  }
-  return std::nullopt;
-}
+// Suggestions.
 
 // Levenshtein distance, ASCII case-insensitive, capped at `limit + 1`.
 size_t EditDistance(absl::string_view a, absl::string_view b, size_t limit) {
@@ -208,20 +137,6 @@ constexpr KeyInfo kKeys[] = {
     {Key::kAs, "as", kKeyAs},
 };
 
-// The error domain of an error= value; each call accepts exactly one.
-enum class ErrorDomain : uint8_t { kErrno, kEai, kHErrno };
-
-ErrorDomain DomainOf(Call call) {
-  switch (GetCallInfo(call).failure) {
-    case FailureStyle::kEaiCode:
-      return ErrorDomain::kEai;
-    case FailureStyle::kNullHErrno:
-      return ErrorDomain::kHErrno;
-    default:
-      return ErrorDomain::kErrno;
-  }
-}
-
 // What a rule asks of each of its calls: the keys it uses and, with error=,
 // the error domain.
 struct Needs {
@@ -231,7 +146,7 @@ struct Needs {
 
 bool Accepts(Call call, const Needs& needs) {
   if ((GetCallInfo(call).keys & needs.keys) != needs.keys) return false;
-  return !needs.domain || DomainOf(call) == *needs.domain;
+  return !needs.domain || ErrorDomainOf(call) == *needs.domain;
 }
 
 // ---------------------------------------------------------------------------
@@ -313,17 +228,6 @@ struct ErrorValue {
   ErrorDomain domain;
 };
 
-const std::vector<std::string>& ErrorWords() {
-  static const std::vector<std::string>* const words = [] {
-    auto* v = new std::vector<std::string>;
-    for (const NamedValue& nv : ErrnoNames()) v->emplace_back(nv.name);
-    for (const NamedValue& nv : EaiNames()) v->emplace_back(nv.name);
-    for (const NamedValue& nv : HErrnoNames()) v->emplace_back(nv.name);
-    return v;
-  }();
-  return *words;
-}
-
 std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorValue* out) {
   if (AllDigits(text)) {
     uint64_t n = 0;
@@ -333,45 +237,14 @@ std::optional<Failure> ParseError(absl::string_view text, size_t offset, ErrorVa
     *out = {static_cast<int>(n), ErrorDomain::kErrno};
     return std::nullopt;
   }
-  if (std::optional<int> e = Lookup(ErrnoNames(), text)) {
-    *out = {*e, ErrorDomain::kErrno};
-  } else if (std::optional<int> e = Lookup(EaiNames(), text)) {
-    *out = {*e, ErrorDomain::kEai};
-  } else if (std::optional<int> e = Lookup(HErrnoNames(), text)) {
-    *out = {*e, ErrorDomain::kHErrno};
-  } else {
+  std::optional<ErrorCode> error = ParseErrorName(text);
+  if (!error) {
     absl::string_view kind =
         absl::StartsWith(text, "EAI_") ? "unknown getaddrinfo error " : "unknown errno ";
-    return Failure{offset, absl::StrCat(kind, Quote(text), DidYouMean(text, ErrorWords()))};
+    return Failure{offset, absl::StrCat(kind, Quote(text), DidYouMean(text, ErrorNameList()))};
   }
+  *out = {error->code, error->domain};
   return std::nullopt;
-}
-
-std::string NameOfError(int code, ErrorDomain domain) {
-  std::optional<absl::string_view> name;
-  switch (domain) {
-    case ErrorDomain::kErrno:
-      name = NameOf(ErrnoNames(), code);
-      break;
-    case ErrorDomain::kEai:
-      name = NameOf(EaiNames(), code);
-      break;
-    case ErrorDomain::kHErrno:
-      name = NameOf(HErrnoNames(), code);
-      break;
-  }
-  return name ? std::string(*name) : absl::StrCat(code);
-}
-
-const std::vector<std::string>& SignalWords() {
-  static const std::vector<std::string>* const words = [] {
-    auto* v = new std::vector<std::string>;
-    for (const NamedValue& nv : kSignalNames) v->push_back(absl::StrCat("SIG", nv.name));
-    v->push_back("SIGRTMIN");
-    v->push_back("SIGRTMAX");
-    return v;
-  }();
-  return *words;
 }
 
 // A signal by number (1..SIGRTMAX), name (SIGUSR1, USR1), or real-time name
@@ -389,42 +262,24 @@ std::optional<Failure> ParseSignal(absl::string_view text, size_t offset, absl::
     *out = static_cast<int>(n);
     return std::nullopt;
   }
+  if (std::optional<int> sig = ParseSignalName(text)) {
+    *out = *sig;
+    return std::nullopt;
+  }
+  // A real-time form whose offset is past the range.
   absl::string_view name = text;
   absl::ConsumePrefix(&name, "SIG");
-  if (std::optional<int> s = Lookup(kSignalNames, name)) {
-    *out = *s;
-    return std::nullopt;
+  if ((absl::ConsumePrefix(&name, "RTMIN+") || absl::ConsumePrefix(&name, "RTMAX-")) &&
+      AllDigits(name)) {
+    return OutOfRange(what, text, offset,
+                      absl::StrCat("real-time signals run from SIGRTMIN to SIGRTMIN+",
+                                   rtmax - rtmin));
   }
-  for (auto [base, sign] : {std::pair<absl::string_view, int>{"RTMIN", +1}, {"RTMAX", -1}}) {
-    absl::string_view rest = name;
-    if (!absl::ConsumePrefix(&rest, base)) continue;
-    uint64_t delta = 0;
-    if (!rest.empty()) {
-      if (!absl::ConsumePrefix(&rest, sign > 0 ? "+" : "-") || !AllDigits(rest)) break;
-      if (!absl::SimpleAtoi(rest, &delta) || delta > static_cast<uint64_t>(rtmax - rtmin)) {
-        return OutOfRange(what, text, offset,
-                          absl::StrCat("real-time signals run from SIGRTMIN to SIGRTMIN+",
-                                       rtmax - rtmin));
-      }
-    }
-    *out = sign > 0 ? rtmin + static_cast<int>(delta) : rtmax - static_cast<int>(delta);
-    return std::nullopt;
-  }
-  std::vector<std::string> words = SignalWords();
+  std::vector<std::string> words = SignalNameList();
   if (!absl::StartsWith(text, "SIG")) {
     for (std::string& word : words) word.erase(0, 3);
   }
   return Failure{offset, absl::StrCat("unknown signal ", Quote(text), DidYouMean(text, words))};
-}
-
-std::string NameOfSignal(int sig) {
-  if (std::optional<absl::string_view> name = NameOf(kSignalNames, sig)) {
-    return absl::StrCat("SIG", *name);
-  }
-  const int rtmin = SIGRTMIN;
-  if (sig == rtmin) return "SIGRTMIN";
-  if (sig > rtmin && sig <= SIGRTMAX) return absl::StrCat("SIGRTMIN+", sig - rtmin);
-  return absl::StrCat(sig);
 }
 
 // strace's time format: a decimal number (a fraction allowed) with an
@@ -662,7 +517,7 @@ std::string WhyNot(const KeyInfo& key, Call call) {
 std::string WhyNotError(absl::string_view value, ErrorDomain domain, Call call) {
   std::string message =
       absl::StrCat("error=", absl::CHexEscape(value), " does not apply to ", CallName(call));
-  switch (DomainOf(call)) {
+  switch (ErrorDomainOf(call)) {
     case ErrorDomain::kEai:
       return absl::StrCat(message, ": it fails with EAI_* codes, such as EAI_AGAIN");
     case ErrorDomain::kHErrno:
@@ -817,7 +672,7 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
       ErrorValue error{0, ErrorDomain::kErrno};
       if (auto f = ParseError(value, offset, &error)) return f;
       for (const CallToken& token : calls_) {
-        if (token.call && DomainOf(*token.call) != error.domain) {
+        if (token.call && ErrorDomainOf(*token.call) != error.domain) {
           return Failure{offset, WhyNotError(value, error.domain, *token.call)};
         }
       }
@@ -984,9 +839,14 @@ Needs NeedsOf(const Rule& rule) {
   switch (rule.action) {
     case Action::kError:
       needs.keys |= kKeyError;
-      needs.domain = rule.calls == MaskOf(Call::kGetaddrinfo)     ? ErrorDomain::kEai
-                     : rule.calls == MaskOf(Call::kGethostbyname) ? ErrorDomain::kHErrno
-                                                                  : ErrorDomain::kErrno;
+      // A valid rule's calls all fail in one domain: its first call's.
+      needs.domain = ErrorDomain::kErrno;
+      for (const CallInfo& info : AllCalls()) {
+        if ((rule.calls & MaskOf(info.call)) != 0) {
+          needs.domain = ErrorDomainOf(info.call);
+          break;
+        }
+      }
       break;
     case Action::kRetval:
       needs.keys |= kKeyRetval;
@@ -1081,30 +941,12 @@ absl::StatusOr<Rule> ParseRule(absl::string_view text, absl::string_view source)
   return *std::move(rule);
 }
 
-absl::Status ValidateRule(const Rule& rule) {
-  if (rule.calls == 0) return absl::InvalidArgumentError("rule has no calls");
-  Rule plain = rule;
-  plain.thread.reset();
-  plain.predicate = nullptr;
-  const std::string text = FormatRule(plain);
-  std::optional<Rule> back;
-  if (auto f = ParseLine(text, &back)) {
-    return absl::InvalidArgumentError(absl::StrCat("rule '", text, "': ", f->message));
-  }
-  if (!back || !(*back == plain)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rule '", text, "' sets fields its action does not use, or values the scenario "
-        "language cannot state (such as a delay finer than 1ns)"));
-  }
-  return absl::OkStatus();
-}
-
 std::string FormatRule(const Rule& rule) {
   const Needs needs = NeedsOf(rule);
   std::string text = FormatCalls(rule, needs);
   switch (rule.action) {
     case Action::kError:
-      absl::StrAppend(&text, ":error=", NameOfError(rule.error, *needs.domain));
+      absl::StrAppend(&text, ":error=", ErrorName(*needs.domain, rule.error));
       break;
     case Action::kRetval:
       absl::StrAppend(&text, ":retval=", rule.retval);
@@ -1115,7 +957,7 @@ std::string FormatRule(const Rule& rule) {
     case Action::kNone:
       break;
   }
-  if (rule.signal != 0) absl::StrAppend(&text, ":signal=", NameOfSignal(rule.signal));
+  if (rule.signal != 0) absl::StrAppend(&text, ":signal=", SignalName(rule.signal));
   if (rule.delay_enter != absl::ZeroDuration()) {
     absl::StrAppend(&text, ":delay_enter=", FormatDelay(rule.delay_enter));
   }
@@ -1128,7 +970,7 @@ std::string FormatRule(const Rule& rule) {
   if (rule.seed) absl::StrAppend(&text, ":seed=", *rule.seed);
   if (rule.fd.kind != FdFilter::Kind::kDefault) absl::StrAppend(&text, ":fd=", FormatFd(rule.fd));
   if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
-  if (rule.sig != 0) absl::StrAppend(&text, ":sig=", NameOfSignal(rule.sig));
+  if (rule.sig != 0) absl::StrAppend(&text, ":sig=", SignalName(rule.sig));
   if (rule.site != 0) absl::StrAppend(&text, ":site=", absl::Hex(rule.site, absl::kZeroPad12));
   if (rule.as_strace) absl::StrAppend(&text, ":as=strace");
   if (rule.thread || rule.predicate) {
@@ -1139,10 +981,6 @@ std::string FormatRule(const Rule& rule) {
   }
   return text;
 }
-
-std::string ErrorName(Call call, int code) { return NameOfError(code, DomainOf(call)); }
-
-std::string SignalName(int sig) { return NameOfSignal(sig); }
 
 std::string FormatScenario(absl::Span<const Rule> rules) {
   std::string text;

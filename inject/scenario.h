@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/names.h"  // ErrorName, SignalName (formerly here)
 #include "ipcfault/inject/rule.h"
 
 namespace ipcfault {
@@ -42,13 +43,6 @@ absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
 absl::StatusOr<Rule> ParseRule(absl::string_view text,
                                absl::string_view source = "-e");
 
-// Checks a Rule built in C++ (see faults.h's Fault builder) exactly as
-// ParseRule checks text: OK when FormatRule(rule) parses back to `rule`, C++-only
-// narrowing (thread, predicate) aside. Otherwise InvalidArgument naming the
-// rule's text and what is wrong: "rule 'accept:short=1': key 'short' does not
-// apply to accept: ...". Fields the action does not use must be zero.
-absl::Status ValidateRule(const Rule& rule);
-
 // Canonical text of one rule (no trailing newline); parses back to an equal
 // rule. C++-only narrowing (thread, predicate) has no text form and is not
 // formatted.
@@ -56,15 +50,6 @@ std::string FormatRule(const Rule& rule);
 
 // Canonical text of a scenario: one FormatRule line each, '\n'-terminated.
 std::string FormatScenario(absl::Span<const Rule> rules);
-
-// The name of error `code` as `call` reports it, as the scenario language
-// writes it: "ECONNREFUSED"; "EAI_AGAIN" for getaddrinfo; "TRY_AGAIN" for
-// gethostbyname. The number, if the code has no name. For messages, logs and
-// `ipcfault calls`.
-std::string ErrorName(Call call, int code);
-
-// "SIGUSR1", "SIGRTMIN+3"; the number, if the signal has no name.
-std::string SignalName(int sig);
 
 }  // namespace ipcfault
 

@@ -35,7 +35,7 @@ echo "scenario_libfuzzer_test: building $binary with $($cxx --version | head -1)
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$tmp/include" "${absl_cflags[@]}" \
   "$src/inject/scenario_fuzz.cc" "$src/inject/scenario.cc" "$src/inject/call.cc" \
-  "$src/inject/rule.cc" "$src/inject/internal/error_names.cc" \
+  "$src/inject/rule.cc" "$src/inject/names.cc" \
   "${absl_libs[@]}" -o "$binary"
 
 # libFuzzer adds what it finds to its first corpus directory: work on a copy.

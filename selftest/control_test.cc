@@ -190,7 +190,7 @@ TEST_P(ServerCycleTest, ArmFailsAcceptsUntilDisarmed) {
   ASSERT_GT(port, 0);
   ASSERT_EQ(Echo(port, "healthy"), "healthy");
 
-  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
   ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids, control.Arm("accept:error=EMFILE"));
   ASSERT_THAT(ids, SizeIs(1));
 
@@ -271,7 +271,7 @@ TEST_F(ControlTest, WhenCountsFromArming) {
   // Two accepts before arming.
   ASSERT_EQ(Echo(port, "one"), "one");
   ASSERT_EQ(Echo(port, "two"), "two");
-  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
   ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids, control.Arm("accept:error=EMFILE:when=2"));
   // The first accept after arming succeeds; the second fails once, then the
   // server's retry (the third) succeeds.
@@ -291,7 +291,7 @@ TEST_F(ControlTest, WhenCountsFromArming) {
 TEST_F(ControlTest, DisarmDoesNotWaitForASleepingCall) {
   const int port = Start({EchoServer(), "--port=0"});
   ASSERT_GT(port, 0);
-  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
   ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids,
                        control.Arm("accept:delay_enter=600s:when=1"));
   Socket client(ConnectTo(port));
@@ -350,7 +350,7 @@ TEST_F(ControlTest, WaitCutShortByTheRunsEnd) {
 TEST_F(ControlTest, InitialRulesAreControlled) {
   const int port = Start({EchoServer(), "--port=0"}, {"-e", "read:short=1"});
   ASSERT_GT(port, 0);
-  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
   ASSERT_EQ(Echo(port, "abc"), "abc");
   ASSERT_OK_AND_ASSIGN(std::vector<ControlledRule> rules, control.List());
   ASSERT_THAT(rules, SizeIs(1));
@@ -371,7 +371,7 @@ TEST_F(ControlTest, InitialRulesAreControlled) {
 TEST_F(ControlTest, MalformedScenarioArmsNothing) {
   const int port = Start({EchoServer(), "--port=0"});
   ASSERT_GT(port, 0);
-  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
   EXPECT_THAT(control.Arm("accept:error=EMFILE\nconnect:error=ECONNREFUSE\n", "server.scenario"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("server.scenario:2:15: unknown errno 'ECONNREFUSE'; did you "
@@ -431,7 +431,7 @@ TEST_F(ControlTest, CtlCommandLine) {
 TEST_F(ControlTest, RunHasEnded) {
   const int port = Start({EchoServer(), "--port=0"});
   ASSERT_GT(port, 0);
-  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
   Result result = Stop();
   EXPECT_EQ(result.exit_code(), 0) << result;
   EXPECT_FALSE(Exists(socket_path_));
@@ -553,10 +553,10 @@ TEST_F(ControlTest, HeaderExample) {
   ASSERT_GT(port, 0);
   const std::string socket_path = socket_path_;
   // started: ipcfault run --control=$TEST_TMPDIR/ctl -- ./echo_server
-  ASSERT_OK_AND_ASSIGN(ipcfault::Controller control,
-                       ipcfault::Controller::Connect(socket_path));
-  ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids,
-                       control.Arm("accept:error=EMFILE"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::Controller control,
+                                ipcfault::Controller::Connect(socket_path));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids,
+                                control.Arm("accept:error=EMFILE"));
   // ... clients fail: the server's accepts do ...
   Socket waiting(ConnectTo(port));  // waits in the backlog while armed
   ASSERT_EQ(write(waiting.get(), "w", 1), 1);

@@ -41,3 +41,31 @@ for target in //greeter:greeter_test; do
     exit 1
   }
 done
+
+# Fences: ipcfault's internals (the engine, every target with a header under
+# inject/internal/) are visible inside ipcfault only. A downstream package
+# that names one must fail to build, each with Bazel's visibility error.
+fenced=(engine real_functions arm_rules fire_log shared_counts preloadable
+        sweep_support control_attach unix_address)
+mkdir -p "$work/fence"
+{
+  echo 'load("@rules_cc//cc:defs.bzl", "cc_library")'
+  for t in "${fenced[@]}"; do
+    echo "cc_library(name = \"$t\", deps = [\"@ipcfault//inject:$t\"])"
+  done
+} >"$work/fence/BUILD.bazel"
+fence_log="${TEST_TMPDIR}/fence.log"
+if bazel --batch --output_user_root="${TEST_TMPDIR}/bazel_root" \
+  build --nobuild --keep_going //fence:all \
+  --noshow_progress >"$fence_log" 2>&1; then
+  echo "downstream_test: a downstream target could depend on ipcfault's internals" >&2
+  exit 1
+fi
+for t in "${fenced[@]}"; do
+  grep -q "inject:$t' is not visible from target" "$fence_log" || {
+    cat "$fence_log" >&2
+    echo "downstream_test: @ipcfault//inject:$t is not fenced from downstream code" >&2
+    exit 1
+  }
+done
+echo "downstream_test: ${#fenced[@]} internal targets are not visible downstream"

@@ -345,6 +345,16 @@ TEST_F(IpcfaultTest, SignalDeathIs128PlusSignal) {
   }
 }
 
+// A real-time signal is named as the scenario language writes it
+// (names.h), not as a bare number.
+TEST_F(IpcfaultTest, RealTimeSignalDeathIsNamed) {
+  const int sig = SIGRTMIN + 3;
+  Result r = RunIpcfault({"run", "-e", "accept:error=EMFILE", "--", Probe(), "signal",
+                          absl::StrCat(sig)});
+  EXPECT_EQ(r.exit_code(), 128 + sig) << r;
+  EXPECT_THAT(r.err, HasSubstr("was killed by SIGRTMIN+3")) << r;
+}
+
 TEST_F(IpcfaultTest, StdinAndStdoutPassThrough) {
   Child child({selftest::IpcfaultBinary(), "run", "-q", "--", Probe(), "cat"});
   child.Write("hello, through ipcfault\n");

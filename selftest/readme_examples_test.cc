@@ -34,11 +34,11 @@ TEST(ReadmeExamples, InjectionFromCpp) {
   const int fd = pair[0];
 
   // Text, as in a scenario file; nothing is armed if any rule is bad.
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
-                       ipcfault::Arm("connect:error=ECONNREFUSED:when=1..2"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+                                ipcfault::Arm("connect:error=ECONNREFUSED:when=1..2"));
 
   // A rule built in C++, narrowed in ways the text cannot express.
-  ASSERT_OK_AND_ASSIGN(
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(
       ipcfault::ScopedFaults more,
       ipcfault::Arm(ipcfault::Fault(ipcfault::Call::kRead)
                         .Short(1)

@@ -1,13 +1,14 @@
 // testing/status_matchers.h
 //
 // GoogleMock matchers for absl::Status and absl::StatusOr<T> (the Debian
-// Abseil 20220623 ships none), and ASSERT_OK_AND_ASSIGN.
+// Abseil 20220623 ships none), and IPCFAULT_ASSERT_OK_AND_ASSIGN (also as
+// plain ASSERT_OK_AND_ASSIGN, unless the including code has its own).
 //
 //   EXPECT_THAT(server->Stop(), ipcfault::IsOk());
 //   EXPECT_THAT(ipcfault::Arm("bogus"),
 //               ipcfault::StatusIs(absl::StatusCode::kInvalidArgument,
 //                                  testing::HasSubstr("unknown call")));
-//   ASSERT_OK_AND_ASSIGN(auto faults, ipcfault::Arm("read:error=EIO"));
+//   IPCFAULT_ASSERT_OK_AND_ASSIGN(auto faults, ipcfault::Arm("read:error=EIO"));
 
 #ifndef IPCFAULT_TESTING_STATUS_MATCHERS_H_
 #define IPCFAULT_TESTING_STATUS_MATCHERS_H_
@@ -87,14 +88,24 @@ inline testing_internal::StatusIsMatcher StatusIs(
 #define IPCFAULT_STATUS_CONCAT_INNER_(a, b) a##b
 #define IPCFAULT_STATUS_CONCAT_(a, b) IPCFAULT_STATUS_CONCAT_INNER_(a, b)
 
-// ASSERT_OK_AND_ASSIGN(lhs, expr): asserts `expr` (a StatusOr) is OK and
-// moves its value into `lhs` (which may be a declaration).
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  IPCFAULT_ASSERT_OK_AND_ASSIGN_IMPL_(  \
+// IPCFAULT_ASSERT_OK_AND_ASSIGN(lhs, expr): asserts `expr` (a StatusOr) is
+// OK and moves its value into `lhs` (which may be a declaration). On error
+// the test fails with the status and returns from the current function.
+#define IPCFAULT_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  IPCFAULT_ASSERT_OK_AND_ASSIGN_IMPL_(           \
       IPCFAULT_STATUS_CONCAT_(ipcfault_status_or_, __LINE__), lhs, expr)
 #define IPCFAULT_ASSERT_OK_AND_ASSIGN_IMPL_(var, lhs, expr) \
   auto var = (expr);                                        \
   ASSERT_TRUE(var.ok()) << var.status();                    \
   lhs = std::move(var).value()
+
+// The unprefixed name, for code bases that have none of their own. Most
+// Abseil-based code bases define ASSERT_OK_AND_ASSIGN themselves: theirs is
+// kept if it is defined before this header is included. If yours comes
+// later (or you want none from here), define
+// IPCFAULT_NO_UNPREFIXED_ASSERT_OK_AND_ASSIGN before including this header.
+#if !defined(ASSERT_OK_AND_ASSIGN) && !defined(IPCFAULT_NO_UNPREFIXED_ASSERT_OK_AND_ASSIGN)
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) IPCFAULT_ASSERT_OK_AND_ASSIGN(lhs, expr)
+#endif
 
 #endif  // IPCFAULT_TESTING_STATUS_MATCHERS_H_

@@ -24,13 +24,13 @@ using ::testing::HasSubstr;
 class LinecheckTest : public ipcfault::EchoServerTest {};
 
 TEST_F(LinecheckTest, GetsItsLineBack) {
-  ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server().port(), "hello"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server().port(), "hello"));
   EXPECT_EQ(reply, "hello");
 }
 
 TEST_F(LinecheckTest, ReportsARefusedConnect) {
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
-                       ipcfault::Arm("connect:error=ECONNREFUSED:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+                                ipcfault::Arm("connect:error=ECONNREFUSED:when=1"));
   EXPECT_THAT(linecheck::Exchange(server().port(), "hello"),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("connect(127.0.0.1:")));
   EXPECT_EQ(faults.fired(0), 1u);
@@ -39,32 +39,32 @@ TEST_F(LinecheckTest, ReportsARefusedConnect) {
 }
 
 TEST_F(LinecheckTest, ReassemblesOneByteReads) {
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults, ipcfault::Arm("read:short=1"));
-  ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server().port(), "split"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults, ipcfault::Arm("read:short=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server().port(), "split"));
   EXPECT_EQ(reply, "split");
   EXPECT_EQ(faults.fired(0), 6u);  // one read per byte, the newline too
 }
 
 TEST_F(LinecheckTest, RetriesAnInterruptedWrite) {
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
-                       ipcfault::Arm("write:error=EINTR:when=1"));
-  ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server().port(), "retry"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+                                ipcfault::Arm("write:error=EINTR:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server().port(), "retry"));
   EXPECT_EQ(reply, "retry");
   EXPECT_EQ(faults.fired(0), 1u);
 }
 
 TEST_F(LinecheckTest, ReportsAResetFromTheServer) {
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
-                       ipcfault::Arm("read:error=ECONNRESET:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+                                ipcfault::Arm("read:error=ECONNRESET:when=1"));
   EXPECT_THAT(linecheck::Exchange(server().port(), "hello"),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("read(127.0.0.1:")));
 }
 
 // The package's other libraries, as a CMake project links them.
 TEST(PackageTest, EchoServerStartsWithoutAFixture) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ipcfault::EchoServer> server,
-                       ipcfault::EchoServer::Start());
-  ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server->port(), "bare"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ipcfault::EchoServer> server,
+                                ipcfault::EchoServer::Start());
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server->port(), "bare"));
   EXPECT_EQ(reply, "bare");
 }
 
@@ -72,9 +72,9 @@ TEST(PackageTest, EchoServerStartsWithoutAFixture) {
 TEST(PackageTest, ProcessModeEchoServerRunsTheInstalledHelper) {
   ipcfault::EchoServerOptions options;
   options.mode = ipcfault::EchoServerOptions::Mode::kProcess;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ipcfault::EchoServer> server,
-                       ipcfault::EchoServer::Start(options));
-  ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server->port(), "apart"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ipcfault::EchoServer> server,
+                                ipcfault::EchoServer::Start(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string reply, linecheck::Exchange(server->port(), "apart"));
   EXPECT_EQ(reply, "apart");
 }
 

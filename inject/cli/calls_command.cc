@@ -18,7 +18,7 @@
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/cli/cli_util.h"
 #include "ipcfault/inject/cli/commands.h"
-#include "ipcfault/inject/internal/error_names.h"
+#include "ipcfault/inject/names.h"
 #include "ipcfault/inject/rule.h"
 
 namespace ipcfault::cli {
@@ -98,8 +98,7 @@ std::string SetsText(uint8_t sets) {
 std::string ErrorsText(const CallInfo& info) {
   std::vector<std::string> names;
   for (int error : info.errors) {
-    const char* name = inject_internal::ErrorName(info.failure, error);
-    names.push_back(name != nullptr ? name : absl::StrCat(error));
+    names.push_back(ErrorName(info.call, error));
   }
   return absl::StrJoin(names, " ");
 }

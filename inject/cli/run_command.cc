@@ -40,6 +40,7 @@
 #include "ipcfault/inject/cli/run_options.h"
 #include "ipcfault/inject/cli/spawn.h"
 #include "ipcfault/inject/internal/shared_counts.h"
+#include "ipcfault/inject/names.h"
 #include "ipcfault/inject/rule.h"
 #include "ipcfault/inject/scenario.h"
 
@@ -154,11 +155,6 @@ std::optional<std::string> RealPath(const std::string& path) {
   char resolved[PATH_MAX];
   if (realpath(path.c_str(), resolved) == nullptr) return std::nullopt;
   return std::string(resolved);
-}
-
-std::string SignalName(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev != nullptr ? absl::StrCat("SIG", abbrev) : absl::StrCat(sig);
 }
 
 // ---------------------------------------------------------------------------

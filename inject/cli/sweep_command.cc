@@ -57,7 +57,7 @@
 #include "ipcfault/inject/cli/json.h"
 #include "ipcfault/inject/cli/program.h"
 #include "ipcfault/inject/cli/recording.h"
-#include "ipcfault/inject/internal/error_names.h"
+#include "ipcfault/inject/names.h"
 
 extern char** environ;
 
@@ -420,9 +420,7 @@ RunOutcome RunOnce(const RunRequest& req) {
 std::string DescribeStatus(const RunOutcome& run) {
   if (run.timed_out) return "still running at the timeout";
   if (WIFSIGNALED(run.status)) {
-    const char* abbrev = sigabbrev_np(WTERMSIG(run.status));
-    return abbrev != nullptr ? absl::StrCat("killed by SIG", abbrev)
-                             : absl::StrCat("killed by signal ", WTERMSIG(run.status));
+    return absl::StrCat("killed by ", SignalName(WTERMSIG(run.status)));
   }
   return absl::StrCat("exit status ", WEXITSTATUS(run.status));
 }
@@ -714,7 +712,7 @@ std::vector<PlannedRun> PlanSite(const RecordedSite& site, const std::string& te
       if (error == EINTR && info.failure == FailureStyle::kMinusOneErrno) continue;  // eintr class
       if (ArgumentError(*call, error)) continue;
       if (error == EISDIR && site.kind != "file") continue;  // a directory's error
-      const char* name = inject_internal::ErrorName(info.failure, error);
+      const char* name = FindErrorName(ErrorDomainOf(info.failure), error);
       if (name == nullptr) continue;
       std::string fault = absl::StrCat("error=", name);
       // The kernel raises SIGPIPE with EPIPE on a write to a broken stream;

@@ -20,11 +20,8 @@ absl::StatusOr<std::shared_ptr<RuleGroup>> ArmRules(std::vector<Rule> rules,
   texts.reserve(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) {
     const Rule& rule = rules[i];
+    // From the call table, in C++ terms (rule.h); a thread id must be > 0.
     absl::Status valid = ValidateRule(rule);
-    if (valid.ok() && rule.thread.has_value() && *rule.thread <= 0) {
-      valid = absl::InvalidArgumentError(
-          absl::StrCat("thread ", *rule.thread, " is not a thread id"));
-    }
     if (!valid.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(who, "rule ", i, " of ", rules.size(), ": ", valid.message()));

@@ -10,7 +10,7 @@
 
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/internal/engine.h"
-#include "ipcfault/inject/internal/error_names.h"
+#include "ipcfault/inject/names.h"
 
 namespace ipcfault::inject_internal {
 namespace {
@@ -181,7 +181,7 @@ size_t FormatFireLine(const FiredFault& fault, char* buf, size_t size,
   out.Str("\",\"errno\":");
   if (fault.action == Action::kError) {
     const char* name =
-        known_call ? ErrorName(GetCallInfo(fault.call).failure, fault.error)
+        known_call ? FindErrorName(ErrorDomainOf(fault.call), fault.error)
                    : nullptr;
     if (name != nullptr) {
       out.Char('"');

@@ -19,13 +19,13 @@ using ::testing::HasSubstr;
 class GreeterTest : public ipcfault::EchoServerTest {};
 
 TEST_F(GreeterTest, GetsItsGreetingBack) {
-  ASSERT_OK_AND_ASSIGN(std::string reply, greeter::Greet(server().port(), "hello, world"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string reply, greeter::Greet(server().port(), "hello, world"));
   EXPECT_EQ(reply, "hello, world");
 }
 
 TEST_F(GreeterTest, ReportsARefusedConnect) {
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
-                       ipcfault::Arm("connect:error=ECONNREFUSED:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+                                ipcfault::Arm("connect:error=ECONNREFUSED:when=1"));
   EXPECT_THAT(greeter::Greet(server().port(), "hello"),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("connect(127.0.0.1:")));
@@ -35,15 +35,15 @@ TEST_F(GreeterTest, ReportsARefusedConnect) {
 }
 
 TEST_F(GreeterTest, ReassemblesOneByteReads) {
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults, ipcfault::Arm("read:short=1"));
-  ASSERT_OK_AND_ASSIGN(std::string reply, greeter::Greet(server().port(), "split me up"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults, ipcfault::Arm("read:short=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(std::string reply, greeter::Greet(server().port(), "split me up"));
   EXPECT_EQ(reply, "split me up");
   EXPECT_EQ(faults.fired(0), 11u);  // one read per byte
 }
 
 TEST_F(GreeterTest, ReportsAResetFromTheServer) {
-  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
-                       ipcfault::Arm("read:error=ECONNRESET:when=1"));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+                                ipcfault::Arm("read:error=ECONNRESET:when=1"));
   EXPECT_THAT(greeter::Greet(server().port(), "hello"),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("read(127.0.0.1:")));
 }
@@ -54,7 +54,7 @@ TEST_F(GreeterTest, ReportsAResetFromTheServer) {
 TEST(GreeterProcessTest, ReportsACrashedServer) {
   ipcfault::EchoServerOptions options;
   options.mode = ipcfault::EchoServerOptions::Mode::kProcess;
-  ASSERT_OK_AND_ASSIGN(auto server, ipcfault::EchoServer::Start(options));
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(auto server, ipcfault::EchoServer::Start(options));
   EXPECT_THAT(greeter::Greet(server->port(), "hello"), IsOk());
   ASSERT_THAT(server->Kill(), IsOk());
   EXPECT_THAT(greeter::Greet(server->port(), "hello"),
