@@ -51,6 +51,19 @@ std::string FormatRule(const Rule& rule);
 // Canonical text of a scenario: one FormatRule line each, '\n'-terminated.
 std::string FormatScenario(absl::Span<const Rule> rules);
 
+namespace scenario_internal {
+
+// ParseScenario and ParseRule without absl::Status, for the preload library
+// (which must not link absl::Status: docs/run.md, "A libc-only preload
+// library"; the Status forms are in scenario_status.cc). The same rules and
+// messages: false with `error` set.
+bool ParseScenarioRules(absl::string_view text, absl::string_view source,
+                        std::vector<Rule>* rules, std::string* error);
+bool ParseOneRule(absl::string_view text, absl::string_view source, Rule* rule,
+                  std::string* error);
+
+}  // namespace scenario_internal
+
 }  // namespace ipcfault
 
 #endif  // IPCFAULT_INJECT_SCENARIO_H_
