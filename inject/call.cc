@@ -21,7 +21,7 @@ namespace {
 // creating, reaping and signalling processes.
 
 // Keys every call accepts.
-constexpr uint32_t kCommon = kKeyError | kKeyRetval | kKeySignal | kKeyDelayEnter |
+constexpr uint32_t kCommon = kKeyAs | kKeyError | kKeyRetval | kKeySignal | kKeyDelayEnter |
                              kKeyDelayExit | kKeyWhen | kKeyTimes | kKeyP | kKeySeed |
                              kKeySite;
 // Calls on an fd that is (or may be) a socket with a local or peer address.
@@ -33,9 +33,10 @@ constexpr uint32_t kOnFd = kCommon | kKeyFd;
 // The kill family: the signal sent can be filtered.
 constexpr uint32_t kSends = kCommon | kKeySig;
 
-// Each row's documented errors, as an array named after its call.
+// Each row's documented errors, as an array named after its call, after a
+// leading 0 (a row may list none: alarm cannot fail).
 #define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ROLES, SETS, KEYS, ERRORS) \
-  constexpr int k##Camel##Errors[] = {IPCFAULT_SPEC_UNPAREN ERRORS};
+  constexpr int k##Camel##Errors[] = {0 IPCFAULT_SPEC_LEADING_COMMA(ERRORS)};
 #include "ipcfault/inject/call_spec.inc"
 
 constexpr std::array<CallInfo, kCallCount> kCalls = {{
@@ -44,7 +45,7 @@ constexpr std::array<CallInfo, kCallCount> kCalls = {{
    .name = #symbol,                                                                      \
    .sets = static_cast<uint8_t>(SETS),                                                 \
    .failure = FailureStyle::FAILURE,                                                   \
-   .errors = k##Camel##Errors,                                                         \
+   .errors = absl::Span<const int>(k##Camel##Errors).subspan(1),                                                         \
    .keys = static_cast<uint32_t>(KEYS),                                                \
    .defaults_to_socket_fds = ArgRoles{IPCFAULT_SPEC_UNPAREN ROLES}.fd_defaults_to_socket, \
    .roles = ArgRoles{IPCFAULT_SPEC_UNPAREN ROLES}},
@@ -66,6 +67,7 @@ constexpr KeyInfo kKeys[] = {
     {kKeyPort, "port", "only calls whose local or peer port is this"},
     {kKeySig, "sig", "only calls that send this signal"},
     {kKeySite, "site", "only calls from this call stack (ipcfault record)"},
+    {kKeyAs, "as", "as=strace: count and fail exactly as strace does (docs/fidelity.md)"},
 };
 
 constexpr CallSetInfo kCallSets[] = {
@@ -73,6 +75,7 @@ constexpr CallSetInfo kCallSets[] = {
     {kSetIo, "%io", "the calls that move or wait for data, and close"},
     {kSetSignal, "%signal", "sending signals and changing dispositions or masks"},
     {kSetProcess, "%process", "creating, reaping and signalling processes"},
+    {kSetPoll, "%poll", "the waiting calls, and those that set up what is waited on"},
     {0, "all", "every call in the table"},
 };
 

@@ -59,6 +59,7 @@ enum CallSetBits : uint8_t {
   kSetIo = 1 << 1,
   kSetSignal = 1 << 2,
   kSetProcess = 1 << 3,
+  kSetPoll = 1 << 4,  // the waiting calls, and those that set up what is waited on
 };
 
 // How a call reports failure; decides what an injected error= does.
@@ -68,6 +69,8 @@ enum class FailureStyle : uint8_t {
   kNonzeroErrno,    // returns nonzero and sets errno (raise)
   kEaiCode,         // returns an EAI_* code (getaddrinfo); EAI_SYSTEM + errno
   kNullHErrno,      // returns NULL and sets h_errno (gethostbyname)
+  kSigErrErrno,     // returns SIG_ERR and sets errno (signal)
+  kCannotFail,      // has no failure (alarm): takes no error=
 };
 
 // Which argument (0-based index into the call's parameters) plays which role,
@@ -86,6 +89,7 @@ struct ArgRoles {
   int8_t sig = -1;       // the signal sent (CallSite::sig, sig=)
   int8_t pid = -1;       // the pid signalled (CallSite::target), or kCallerPid
   int8_t result = -1;    // an out-pointer a faked success (retval=0) empties
+  int8_t flags = -1;     // send flags: MSG_NOSIGNAL holds back SIGPIPE
   bool fd_defaults_to_socket = false;  // fd= defaults to socket (read/write)
 };
 
@@ -105,6 +109,7 @@ enum KeyBits : uint32_t {
   kKeyPort = 1 << 11,   // calls on a socket or given a sockaddr
   kKeySig = 1 << 12,    // kill family only
   kKeySite = 1 << 13,   // every call: a call-stack hash (ipcfault record)
+  kKeyAs = 1 << 14,     // as=strace: strace's meaning (every call)
 };
 
 // The scenario keys, declared once: each key's bit, its name in the

@@ -39,6 +39,7 @@
 #include "ipcfault/inject/internal/real_functions.h"
 #include "ipcfault/inject/rule.h"
 #include "ipcfault/inject/scenario.h"
+#include "ipcfault/selftest/reach_calls.h"
 #include "ipcfault/testing/status_matchers.h"
 
 // glibc 2.36's <sys/pidfd.h> lacks extern "C": declare it here.
@@ -55,6 +56,21 @@ using ::testing::SizeIs;
 
 // An errno value no call sets, to see that a call leaves errno alone.
 constexpr int kErrnoSentinel = 12345;
+
+// error=EPIPE on a write raises SIGPIPE, as the kernel would
+// (docs/fidelity.md): like any program that writes to sockets and pipes,
+// this one ignores it.
+class IgnoreSigpipe : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    struct sigaction ignore = {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    ::sigaction(SIGPIPE, &ignore, nullptr);
+  }
+};
+::testing::Environment* const kIgnoreSigpipe =
+    ::testing::AddGlobalTestEnvironment(new IgnoreSigpipe);
 
 // Real resources, created and destroyed outside any rule's sight.
 
@@ -398,7 +414,11 @@ std::unique_ptr<CallUnderTest> MakeCall(Call call) {
         int fd = NewTcpSocket();
         Outcome o = Run([&] { return close(fd); }, IsZero);
         Bypass bypass;
-        if (o.result != 0) close(fd);  // an injected failure closed nothing
+        // Failed or not, the descriptor is released, as the kernel does.
+        if (fcntl(fd, F_GETFD) != -1) {
+          ADD_FAILURE() << "close left fd " << fd << " open";
+          close(fd);
+        }
         return o;
       });
     case Call::kPoll: {
@@ -563,8 +583,26 @@ std::unique_ptr<CallUnderTest> MakeCall(Call call) {
           },
           child);
     }
+    default:
+      break;
   }
-  return nullptr;
+  // The calls issue 12 added: made by selftest/reach_calls.cc, on real
+  // resources of their own (selftest/reach_test checks each one's every
+  // documented error; here each runs without rules, and with a rule on
+  // another call).
+  const ipcfault_selftest::ReachCall* reach = ipcfault_selftest::FindReachCall(std::string(CallName(call)));
+  if (reach == nullptr) return nullptr;
+  return std::make_unique<LambdaCall>([reach] {
+    errno = kErrnoSentinel;
+    const ipcfault_selftest::ReachOutcome o = reach->make();
+    return Outcome{o.ret, o.err, reach->succeeded(o)};
+  });
+}
+
+// Whether MakeCall makes `call` itself (the calls before issue 12), rather
+// than through selftest/reach_calls.cc, whose own test fails every error.
+bool MadeHere(Call call) {
+  return ipcfault_selftest::FindReachCall(std::string(CallName(call))) == nullptr;
 }
 
 struct ErrorRow {
@@ -575,6 +613,7 @@ struct ErrorRow {
 std::vector<ErrorRow> EveryDocumentedError() {
   std::vector<ErrorRow> rows;
   for (const CallInfo& info : AllCalls()) {
+    if (!MadeHere(info.call)) continue;  // selftest/reach_test fails these
     for (int error : info.errors) rows.push_back({info.call, error});
   }
   return rows;
@@ -616,6 +655,10 @@ TEST_P(DocumentedErrorTest, FailsOnceThenSucceeds) {
       EXPECT_EQ(failed.result, 0) << "gethostbyname must return NULL";
       EXPECT_EQ(failed.error, row.error) << "h_errno";
       break;
+    case FailureStyle::kSigErrErrno:
+    case FailureStyle::kCannotFail:
+      ADD_FAILURE() << "signal and alarm are made by selftest/reach_calls.cc";
+      break;
   }
 
   Outcome next = call->Invoke();
@@ -652,7 +695,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(DocumentedErrorTableTest, EveryCallHasAnInstanceAndErrors) {
   for (const CallInfo& info : AllCalls()) {
     EXPECT_NE(MakeCall(info.call), nullptr) << info.name;
-    EXPECT_FALSE(info.errors.empty()) << info.name;
+    EXPECT_EQ(info.errors.empty(), info.failure == FailureStyle::kCannotFail) << info.name;
   }
 }
 
@@ -670,7 +713,10 @@ TEST_P(CallWithoutRulesTest, WorksAndKeepsErrno) {
   Outcome slow = MakeCall(GetParam())->Invoke();
   EXPECT_TRUE(slow.succeeded);
   const FailureStyle style = GetCallInfo(GetParam()).failure;
-  if (style != FailureStyle::kEaiCode && style != FailureStyle::kNullHErrno) {
+  // sigsuspend succeeds as it always returns: -1 and EINTR.
+  const bool returns_eintr = GetParam() == Call::kSigsuspend;
+  if (style != FailureStyle::kEaiCode && style != FailureStyle::kNullHErrno &&
+      !returns_eintr) {
     EXPECT_EQ(plain.error, kErrnoSentinel);
     EXPECT_EQ(slow.error, kErrnoSentinel);
   }
@@ -679,7 +725,11 @@ TEST_P(CallWithoutRulesTest, WorksAndKeepsErrno) {
 
 std::vector<Call> EveryCall() {
   std::vector<Call> calls;
-  for (const CallInfo& info : AllCalls()) calls.push_back(info.call);
+  for (const CallInfo& info : AllCalls()) {
+    // pause returns only when a signal interrupts it: no run without rules.
+    if (info.call == Call::kPause) continue;
+    calls.push_back(info.call);
+  }
   return calls;
 }
 

@@ -13,7 +13,13 @@
 // ReturnErrno(e) fails the call as its row in the call spec says: -1 and
 // errno e for most; for PthreadKill it returns e (errno untouched); for
 // Getaddrinfo it returns EAI_SYSTEM with errno e (return an EAI_* code with
-// Return(EAI_AGAIN)); for Gethostbyname NULL with h_errno e.
+// Return(EAI_AGAIN)); for Gethostbyname NULL with h_errno e; for Signal
+// SIG_ERR with errno e. Two calls share a signature but not a failure style
+// (PthreadSigmask returns the error, Sigprocmask -1 and errno): there,
+// ReturnErrno does not compile and says to name the style:
+//
+//   EXPECT_CALL(sys, PthreadSigmask)
+//       .WillOnce(ipcfault::ReturnErrnoAs<ipcfault::FailureStyle::kReturnsErrno>(EINVAL));
 //
 // A call without an EXPECT_CALL goes to RealSys() (gmock prints an
 // "uninteresting call" note; ::testing::NiceMock<MockSys> silences it,
@@ -59,19 +65,58 @@ constexpr FailureStyle MockedFailure(FailureStyle style) {
 }
 
 // How ReturnErrno fails the Sys method with result `Result` and arguments
-// `Args` (a std::tuple), looked up in the call spec by signature.
-// sys_spec_test checks that every row's signature finds its own.
+// `Args` (a std::tuple), looked up in the call spec by signature; sets
+// *ambiguous if rows of that signature fail differently (pthread_sigmask
+// returns the error, sigprocmask -1 and errno). sys_spec_test checks that
+// every row's signature finds its own, or is ambiguous.
 template <typename Result, typename Args>
-constexpr FailureStyle FailureStyleOfSignature() {
+constexpr FailureStyle FailureStyleOfSignature(bool* ambiguous = nullptr) {
   FailureStyle style = FailureStyle::kMinusOneErrno;
-#define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ...)     \
-  if (std::is_same_v<std::pair<Result, Args>,                           \
-                     std::pair<RET, ::testing::internal::Function<      \
-                                        RET PARAMS>::ArgumentTuple>>) { \
-    style = MockedFailure(FailureStyle::FAILURE);                       \
+  bool found = false;
+#define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ...)          \
+  if (std::is_same_v<std::pair<Result, Args>,                                \
+                     std::pair<RET, ::testing::internal::Function<           \
+                                        RET PARAMS>::ArgumentTuple>>) {      \
+    if (found && style != MockedFailure(FailureStyle::FAILURE) && ambiguous) \
+      *ambiguous = true;                                                     \
+    style = MockedFailure(FailureStyle::FAILURE);                            \
+    found = true;                                                            \
   }
 #include "ipcfault/inject/call_spec.inc"
   return style;
+}
+
+template <typename Result, typename Args>
+constexpr bool SignatureIsAmbiguous() {
+  bool ambiguous = false;
+  FailureStyleOfSignature<Result, Args>(&ambiguous);
+  return ambiguous;
+}
+
+// The failure value of a mocked call of style kStyle, with errno (or
+// h_errno) set as libc sets it.
+template <FailureStyle kStyle, typename Result>
+Result MockedResult(int error) {
+  if constexpr (kStyle == FailureStyle::kReturnsErrno) {
+    return error;
+  } else if constexpr (kStyle == FailureStyle::kEaiCode) {
+    errno = error;
+    return EAI_SYSTEM;
+  } else if constexpr (kStyle == FailureStyle::kNullHErrno) {
+    h_errno = error;
+    return nullptr;
+  } else if constexpr (kStyle == FailureStyle::kSigErrErrno) {
+    errno = error;
+    return SIG_ERR;
+  } else if constexpr (kStyle == FailureStyle::kCannotFail) {
+    return Result{};
+  } else if constexpr (std::is_pointer_v<Result>) {
+    errno = error;
+    return nullptr;
+  } else {
+    errno = error;
+    return static_cast<Result>(-1);
+  }
 }
 
 // The action behind ReturnErrno(): the failure value of the mocked call,
@@ -82,23 +127,24 @@ class ReturnErrnoAction {
 
   template <typename Result, typename ArgumentTuple>
   Result Perform(const ArgumentTuple&) const {
-    constexpr FailureStyle kStyle =
-        FailureStyleOfSignature<Result, ArgumentTuple>();
-    if constexpr (kStyle == FailureStyle::kReturnsErrno) {
-      return error_;
-    } else if constexpr (kStyle == FailureStyle::kEaiCode) {
-      errno = error_;
-      return EAI_SYSTEM;
-    } else if constexpr (kStyle == FailureStyle::kNullHErrno) {
-      h_errno = error_;
-      return nullptr;
-    } else if constexpr (std::is_pointer_v<Result>) {
-      errno = error_;
-      return nullptr;
-    } else {
-      errno = error_;
-      return static_cast<Result>(-1);
-    }
+    static_assert(!SignatureIsAmbiguous<Result, ArgumentTuple>(),
+                  "calls of this signature fail differently (PthreadSigmask, "
+                  "Sigprocmask): use ReturnErrnoAs<FailureStyle::...>(e)");
+    return MockedResult<FailureStyleOfSignature<Result, ArgumentTuple>(), Result>(error_);
+  }
+
+ private:
+  int error_;
+};
+
+// The action behind ReturnErrnoAs<kStyle>().
+template <FailureStyle kStyle>
+class ReturnErrnoAsAction {
+ public:
+  explicit ReturnErrnoAsAction(int error) : error_(error) {}
+  template <typename Result, typename ArgumentTuple>
+  Result Perform(const ArgumentTuple&) const {
+    return MockedResult<MockedFailure(kStyle), Result>(error_);
   }
 
  private:
@@ -106,6 +152,15 @@ class ReturnErrnoAction {
 };
 
 }  // namespace inject_internal
+
+// Fails the mocked call as a call of style kStyle fails: for the calls whose
+// signature another call shares with another style (see the top of this
+// file).
+template <FailureStyle kStyle>
+::testing::PolymorphicAction<inject_internal::ReturnErrnoAsAction<kStyle>> ReturnErrnoAs(
+    int error) {
+  return ::testing::MakePolymorphicAction(inject_internal::ReturnErrnoAsAction<kStyle>(error));
+}
 
 // Fails the mocked call as libc would, with errno `error` (see the top of
 // this file for PthreadKill and Getaddrinfo).

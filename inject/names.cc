@@ -136,6 +136,8 @@ ErrorDomain ErrorDomainOf(FailureStyle style) {
     case FailureStyle::kMinusOneErrno:
     case FailureStyle::kReturnsErrno:
     case FailureStyle::kNonzeroErrno:
+    case FailureStyle::kSigErrErrno:
+    case FailureStyle::kCannotFail:
       break;
   }
   return ErrorDomain::kErrno;

@@ -38,8 +38,9 @@ bool operator==(const Rule& a, const Rule& b) {
          a.delay_enter == b.delay_enter && a.delay_exit == b.delay_exit &&
          a.signal == b.signal && a.when == b.when && a.times == b.times &&
          a.probability == b.probability && a.seed == b.seed && a.fd == b.fd &&
-         a.port == b.port && a.sig == b.sig && a.site == b.site && a.thread == b.thread &&
-         a.predicate == b.predicate && a.builder_error == b.builder_error;
+         a.port == b.port && a.sig == b.sig && a.site == b.site && a.as_strace == b.as_strace &&
+         a.thread == b.thread && a.predicate == b.predicate &&
+         a.builder_error == b.builder_error;
 }
 
 namespace {
@@ -362,6 +363,7 @@ std::string Checker::Run() {
     }
     if (!KeyApplies(kKeySite, what)) return problem_;
   }
+  if (rule_.as_strace && !KeyApplies(kKeyAs, "AsStrace()")) return problem_;
   if (rule_.thread.has_value() && *rule_.thread <= 0) {
     return Fail(absl::StrCat("thread ", *rule_.thread, " is not a thread id"));
   }

@@ -49,6 +49,10 @@ struct CallSite {
   int sig = 0;                           // kill family: the signal sent
   pid_t target = 0;                      // kill family: the pid, if any
   size_t count = 0;                      // read/write family: bytes asked
+  // The read or write glibc's stdio is about to make on a socket stream
+  // (fgets, fflush...): only rules that fail it (error=) or only delay or
+  // signal it match; see docs/fidelity.md, "Sockets behind stdio".
+  bool stdio = false;
 };
 
 // The action of a rule. error, retval and short are mutually exclusive;
@@ -144,6 +148,14 @@ struct Rule {
   int sig = 0;              // sig= : only kill-family calls sending this signal
   uint64_t site = 0;        // site= : only calls from this call stack (a hash,
                             // internal/call_stack.h; `ipcfault record` lists them); 0 = any
+
+  // as=strace: the rule means exactly what it means to strace. when= counts
+  // each call of the rule on its own, per thread, from 1 in every new thread
+  // and forked child; error=EPIPE raises no SIGPIPE; connect's error is
+  // returned by connect itself, on a non-blocking socket too. The default
+  // (false) counts the rule's calls together per process, carried across
+  // fork like memory, and delivers errors as the kernel would.
+  bool as_strace = false;
 
   // C++ only (not expressible in the scenario language; Format says so in a
   // comment). Narrow the rule to one thread (its gettid()), or by a predicate

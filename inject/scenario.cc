@@ -646,6 +646,17 @@ std::optional<Failure> RuleParser::ParseValue(const KeyInfo& key, absl::string_v
       needs_.keys |= kKeySite;
       return std::nullopt;
     }
+    case kKeyAs:
+      // as=strace: the rule means what it means to strace (docs/fidelity.md).
+      if (value == "strace") {
+        rule_.as_strace = true;
+      } else if (value == "ipcfault") {
+        rule_.as_strace = false;
+      } else {
+        return Failure{offset, absl::StrCat("as= takes strace or ipcfault, not ", Quote(value))};
+      }
+      if (rule_.as_strace) needs_.keys |= kKeyAs;
+      return std::nullopt;
   }
   return std::nullopt;
 }

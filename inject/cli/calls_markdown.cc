@@ -25,6 +25,10 @@ absl::string_view FailureText(FailureStyle style) {
       return "an EAI_* code";
     case FailureStyle::kNullHErrno:
       return "NULL, h_errno";
+    case FailureStyle::kSigErrErrno:
+      return "SIG_ERR, errno";
+    case FailureStyle::kCannotFail:
+      return "cannot fail";
   }
   return "?";
 }

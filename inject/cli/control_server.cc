@@ -302,6 +302,7 @@ absl::StatusOr<std::vector<uint32_t>> ControlServer::Arm(const std::vector<Rule>
     out.when = rule.when;
     out.times = rule.times;
     out.probability = rule.probability;
+    out.as_strace = rule.as_strace;
     if (rule.seed.has_value()) {
       out.seed = *rule.seed;
     } else if (rule.probability < 1.0) {

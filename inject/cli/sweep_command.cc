@@ -680,9 +680,9 @@ bool ArgumentError(Call call, int error) {
   return error == EBADF || error == EFAULT || error == ENOTSOCK || error == EINVAL;
 }
 
-// close releases the descriptor whatever it returns, but an injected error=
-// makes no call (strace's semantics): the descriptor would stay open, which
-// no kernel does. So the sweep plans no error on close.
+// close releases the descriptor whatever it returns (an injected error= now
+// closes it too, docs/fidelity.md); the sweep still plans no error on close:
+// a program can only report a failed close.
 bool SkipsErrors(Call call) { return call == Call::kClose; }
 
 std::vector<PlannedRun> PlanSite(const RecordedSite& site, const std::string& test,

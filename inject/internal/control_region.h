@@ -87,6 +87,7 @@ struct ControlRule {
   uint64_t times;
   double probability;
   uint64_t seed;               // resolved by the hub (rule's seed= or the run's)
+  bool as_strace;              // as=strace (docs/fidelity.md)
   char text[kControlTextMax];  // canonical text, NUL-terminated
 };
 

@@ -104,6 +104,7 @@ struct ArmedRule {
   size_t short_bytes;
   int64_t delay_enter_ns;
   int64_t delay_exit_ns;
+  bool as_strace;               // as=strace: strace's counting and meaning
   std::atomic<uint64_t>* matched;
   std::atomic<uint64_t>* fired;
   const char* text;
@@ -217,6 +218,34 @@ std::vector<std::shared_ptr<RuleGroup>>& ArmedGroups() {
 std::optional<uint64_t> process_seed;  // guarded by arm_mu
 bool atfork_installed = false;         // guarded by arm_mu
 
+// as=strace counting (docs/fidelity.md): strace counts each call of a rule
+// on its own, per thread, from 1 in every new thread and process. Each
+// thread keeps its (rule, call) counts here; a new thread starts with none,
+// and a forked child's only thread forgets its parent's. Past kStraceSlots
+// pairs in one thread, the rule's shared count stands in.
+struct StraceCount {
+  uint64_t key;    // 0: free
+  uint64_t count;
+};
+constexpr int kStraceSlots = 32;
+thread_local StraceCount strace_counts[kStraceSlots] __attribute__((tls_model("initial-exec")));
+
+uint64_t StraceOrdinal(uint64_t group_id, uint32_t index, Call call, uint64_t shared) {
+  // Group ids start at 1, and a control-region rule (group 0) has an id of
+  // at least 1, so a key is never 0.
+  const uint64_t key = (group_id << 24) ^ (uint64_t{index} << 8) ^ static_cast<uint64_t>(call);
+  for (int i = 0; i < kStraceSlots; ++i) {
+    StraceCount& slot = strace_counts[(key + i) % kStraceSlots];
+    if (slot.key == key) return ++slot.count;
+    if (slot.key == 0) {
+      slot.key = key;
+      slot.count = 1;
+      return 1;
+    }
+  }
+  return shared;
+}
+
 void AtforkPrepare() { arm_mu.lock(); }
 void AtforkParent() { arm_mu.unlock(); }
 void AtforkChild() {
@@ -225,6 +254,7 @@ void AtforkChild() {
   for (ReaderSlot& slot : reader_slots) {
     for (std::atomic<int64_t>& active : slot.active) active.store(0, std::memory_order_relaxed);
   }
+  for (StraceCount& count : strace_counts) count = {};
   arm_mu.unlock();
 }
 
@@ -256,6 +286,7 @@ void PublishLocked() {
       armed.short_bytes = rule.short_bytes;
       armed.delay_enter_ns = absl::ToInt64Nanoseconds(rule.delay_enter);
       armed.delay_exit_ns = absl::ToInt64Nanoseconds(rule.delay_exit);
+      armed.as_strace = rule.as_strace;
       armed.matched = &group->counters(i).matched;
       armed.fired = &group->counters(i).fired;
       armed.text = group->text(i).c_str();
@@ -446,6 +477,9 @@ class CallFacts {
 };
 
 bool Matches(const ArmedRule& rule, CallMask bit, const CallSite& site, CallFacts& facts) {
+  if (site.stdio && rule.action != Action::kError && rule.action != Action::kNone) {
+    return false;
+  }
   if (rule.sig != 0 && site.sig != rule.sig) return false;
   FdFilter::Kind kind = rule.fd.kind;
   if (kind == FdFilter::Kind::kDefault) {
@@ -504,7 +538,8 @@ bool DecideRule(const ArmedRule& armed, const CallSite& site, CallMask bit,
                 CallFacts& facts, Injection& result) {
   if ((armed.calls & bit) == 0) return false;
   if (!Matches(armed, bit, site, facts)) return false;
-  const uint64_t ordinal = armed.matched->fetch_add(1, std::memory_order_acq_rel) + 1;
+  uint64_t ordinal = armed.matched->fetch_add(1, std::memory_order_acq_rel) + 1;
+  if (armed.as_strace) ordinal = StraceOrdinal(armed.group_id, armed.index, site.call, ordinal);
   if (result.fired) return false;  // an earlier rule won; this one only counts
   if (!armed.when.Includes(ordinal)) return false;
   if (armed.probability < 1.0 &&
@@ -521,6 +556,7 @@ bool DecideRule(const ArmedRule& armed, const CallSite& site, CallMask bit,
   result.delay_enter_ns = armed.delay_enter_ns;
   result.delay_exit_ns = armed.delay_exit_ns;
   result.signal = armed.signal;
+  result.as_strace = armed.as_strace;
 
   FiredFault fault;
   fault.call = site.call;
@@ -587,6 +623,7 @@ void DecideControlled(const ControlRegion& region, const CallSite& site, CallMas
     armed.short_bytes = rule.short_bytes;
     armed.delay_enter_ns = rule.delay_enter_ns;
     armed.delay_exit_ns = rule.delay_exit_ns;
+    armed.as_strace = rule.as_strace;
     armed.matched = &counters.matched;
     armed.fired = &counters.fired;
     armed.text = rule.text;

@@ -77,6 +77,9 @@ struct Injection {
   int64_t delay_enter_ns = 0;
   int64_t delay_exit_ns = 0;
   int signal = 0;
+  // as=strace: the error exactly as strace delivers it (no SIGPIPE, no
+  // EINPROGRESS path); see docs/fidelity.md.
+  bool as_strace = false;
   // Whether a rule fired (an action, a delay or a signal is due).
   bool fired = false;
 };

@@ -56,6 +56,7 @@
 #include "absl/base/optimization.h"
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/internal/engine.h"
+#include "ipcfault/inject/internal/interpose_path.h"
 #include "ipcfault/inject/internal/real_functions.h"
 #include "ipcfault/inject/rule.h"
 
@@ -177,21 +178,27 @@ void SignalThisThread(int sig) {
 
 // What comes before a call that a rule fired on: delay_enter, then signal=.
 // Preserves errno.
-ABSL_ATTRIBUTE_NOINLINE void BeforeCall(const Injection& injection) {
+// A SIGPIPE is held back from a call that passed MSG_NOSIGNAL: the kernel
+// never raises it for one (docs/fidelity.md).
+ABSL_ATTRIBUTE_NOINLINE void BeforeCall(const Injection& injection,
+                                        bool hold_sigpipe) {
   ErrnoSaver saver;
   if (injection.delay_enter_ns > 0) SleepFor(injection.delay_enter_ns);
-  if (injection.signal != 0) SignalThisThread(injection.signal);
+  if (injection.signal != 0 && !(hold_sigpipe && injection.signal == SIGPIPE)) {
+    SignalThisThread(injection.signal);
+  }
 }
 
 // Asks the engine about one call and applies what comes before the call.
 // Preserves errno (Decide does). Inlined into each slow path: with rules
 // armed that do not match, this is all the interposer adds to a call.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline Injection Enter(const CallSite& site) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Injection Enter(const CallSite& site,
+                                                    bool hold_sigpipe = false) {
   if (in_engine > 0) return Injection{};
   ++in_engine;
   Injection injection = Decide(site);
   --in_engine;
-  if (ABSL_PREDICT_FALSE(injection.fired)) BeforeCall(injection);
+  if (ABSL_PREDICT_FALSE(injection.fired)) BeforeCall(injection, hold_sigpipe);
   return injection;
 }
 
@@ -217,6 +224,13 @@ R Fail(int error) {
   } else if constexpr (kStyle == FailureStyle::kNullHErrno) {
     h_errno = error;
     return nullptr;
+  } else if constexpr (kStyle == FailureStyle::kSigErrErrno) {
+    errno = error;
+    return SIG_ERR;
+  } else if constexpr (kStyle == FailureStyle::kCannotFail) {
+    // The parser gives such a call no error=; nothing to fail.
+    (void)error;
+    return R{};
   } else {
     static_assert(kStyle == FailureStyle::kMinusOneErrno ||
                   kStyle == FailureStyle::kNonzeroErrno);
@@ -359,6 +373,39 @@ auto CallLimited(Fn* fn, Args args, size_t limit) {
   }
 }
 
+// What a call is, for the kernel-fidelity rules (docs/fidelity.md): these
+// are the calls the code below treats specially, and why.
+
+// Sends data: SIGPIPE with EPIPE (the kernel raises it for these).
+constexpr bool RaisesSigpipe(Call c) {
+  return c == Call::kWrite || c == Call::kWritev || c == Call::kSend ||
+         c == Call::kSendto || c == Call::kSendmsg || c == Call::kSendmmsg ||
+         c == Call::kSendfile || c == Call::kSplice;
+}
+// Sends bytes that may be one datagram: a short send is EMSGSIZE or whole.
+constexpr bool SendsOneMessage(Call c) {
+  return c == Call::kWrite || c == Call::kWritev || c == Call::kSend ||
+         c == Call::kSendto || c == Call::kSendmsg;
+}
+
+// The readiness a waiting call leaves when it returns 0 or is interrupted:
+// poll and ppoll write every revents (zero); select and pselect zero their
+// sets on a timeout (on EINTR they leave them as passed, as select(2) does).
+template <Call kCall, typename Args>
+void ClearReadiness(const Args& args, bool timed_out) {
+  if constexpr (kCall == Call::kPoll || kCall == Call::kPpoll) {
+    ClearRevents(std::get<0>(args), std::get<1>(args));
+  } else if constexpr (kCall == Call::kSelect || kCall == Call::kPselect) {
+    if (timed_out) {
+      ClearFdSets(std::get<0>(args), std::get<1>(args), std::get<2>(args),
+                  std::get<3>(args));
+    }
+  } else {
+    (void)args;
+    (void)timed_out;
+  }
+}
+
 // The slow path of every call: builds its CallSite, asks the engine, and
 // applies the Injection: fails the call as its FailureStyle says, returns
 // the retval without calling, or makes the real call (whole or short).
@@ -367,13 +414,44 @@ template <Call kCall, FailureStyle kStyle, ArgRoles kRoles, typename R,
 ABSL_ATTRIBUTE_NOINLINE R SlowPath(const RealFunction<R(P...)>& real_fn,
                                    std::type_identity_t<P>... params) {
   const std::tuple<P...> args(params...);
-  Injection injection = Enter(SiteOf<kCall, kRoles>(args));
+  int flags = 0;
+  if constexpr (kRoles.flags >= 0) flags = static_cast<int>(std::get<kRoles.flags>(args));
+  int fd = -1;
+  if constexpr (kRoles.fd >= 0) fd = std::get<kRoles.fd>(args);
+  const CallSite site = SiteOf<kCall, kRoles>(args);
+  Injection injection = Enter(site, HoldsBackSigpipe(flags));
   if (ABSL_PREDICT_TRUE(!injection.fired)) {
-    return CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
+    R result = CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
+    if constexpr (kCall == Call::kGetsockopt) {
+      ErrnoSaver saver;
+      RewriteSoError(fd, std::get<1>(args), std::get<2>(args), std::get<3>(args),
+                     std::get<4>(args), result);
+    }
+    return result;
   }
   switch (injection.action) {
     case Action::kError:
+      if constexpr (kCall == Call::kConnect) {
+        // A non-blocking TCP connect learns these errors later, from the
+        // kernel: EINPROGRESS now, then SO_ERROR.
+        int result;
+        if (!injection.as_strace && ConnectAsync(fd, injection.error, &result)) {
+          Leave(injection);
+          return static_cast<R>(result);
+        }
+      }
+      if constexpr (kCall == Call::kClose) {
+        // The kernel releases the descriptor whatever close returns (EINTR
+        // and EIO included: close(2)), so a failed close still closes it.
+        // strace's error= makes no call and leaves it open: as=strace.
+        if (!injection.as_strace) {
+          ErrnoSaver saver;
+          CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
+        }
+      }
       Leave(injection);
+      if (injection.error == EINTR) ClearReadiness<kCall>(args, false);
+      if constexpr (RaisesSigpipe(kCall)) ApplyEpipeSignal(kCall, fd, flags, injection);
       return Fail<R, kStyle>(injection.error);
     case Action::kRetval:
       Leave(injection);
@@ -382,8 +460,22 @@ ABSL_ATTRIBUTE_NOINLINE R SlowPath(const RealFunction<R(P...)>& real_fn,
         auto* result = std::get<kRoles.result>(args);
         if (injection.retval == 0 && result != nullptr) *result = nullptr;
       }
+      if (injection.retval == 0) ClearReadiness<kCall>(args, true);
       return Faked<R>(injection.retval);
     case Action::kShort: {
+      if constexpr (SendsOneMessage(kCall)) {
+        // A datagram goes whole or not at all.
+        if (IsDatagramSocket(fd)) {
+          if (site.count > injection.short_bytes) {
+            Leave(injection);
+            errno = EMSGSIZE;
+            return static_cast<R>(-1);
+          }
+          R result = CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
+          Leave(injection);
+          return result;
+        }
+      }
       R result = CallLimited<kRoles>(real_fn.get(), args, injection.short_bytes);
       Leave(injection);
       return result;
@@ -397,6 +489,11 @@ ABSL_ATTRIBUTE_NOINLINE R SlowPath(const RealFunction<R(P...)>& real_fn,
 }
 
 }  // namespace
+
+Injection EnterCall(const CallSite& site) { return Enter(site); }
+void LeaveCall(const Injection& injection) { Leave(injection); }
+void SignalCallingThread(int sig) { SignalThisThread(sig); }
+
 }  // namespace ipcfault::inject_internal
 
 // ---------------------------------------------------------------------------
@@ -439,6 +536,19 @@ constexpr FailureStyle StyleOf(Call call) {
 
 #define IPCFAULT_NOEXCEPT_AS(fn) noexcept(ii::IsNoexcept(&::fn))
 
+namespace ipcfault::inject_internal {
+// Whether a call takes its slow path with no rule armed on it: getsockopt,
+// while an injected non-blocking connect's SO_ERROR waits to be read.
+template <Call kCall>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool AlsoSlow() {
+  if constexpr (kCall == Call::kGetsockopt) {
+    return SoErrorRewritesPending();
+  } else {
+    return false;
+  }
+}
+}  // namespace ipcfault::inject_internal
+
 #define IPCFAULT_SLOW_PATH(slot, Camel, ARGS)                                 \
   ii::SlowPath<ipcfault::Call::k##Camel,                                      \
                ii::StyleOf(ipcfault::Call::k##Camel), ii::k_##slot##_roles>(  \
@@ -448,11 +558,14 @@ extern "C" {
 
 #define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ROLES, ...) \
   RET name PARAMS IPCFAULT_NOEXCEPT_AS(name) {                            \
-    if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel))) {     \
+    if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel) &&      \
+                          !ii::AlsoSlow<ipcfault::Call::k##Camel>())) {   \
       return ii::real.name.get() ARGS;                                    \
     }                                                                     \
     return IPCFAULT_SLOW_PATH(name, Camel, ARGS);                         \
   }
+// Hand-written wrappers: internal/interpose_process.cc.
+#define IPCFAULT_CALL_HANDWRITTEN(...)
 #define IPCFAULT_FORTIFIED(name, Camel, slot, RET, PARAMS, ARGS, ROLES, CHECK) \
   RET __##slot PARAMS IPCFAULT_NOEXCEPT_AS(__##slot) {                         \
     if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel)) || CHECK) {  \
@@ -461,5 +574,10 @@ extern "C" {
     return IPCFAULT_SLOW_PATH(slot, Camel, ARGS);                              \
   }
 #include "ipcfault/inject/call_spec.inc"
+
+// Programs built with _FILE_OFFSET_BITS=64 call sendfile as sendfile64
+// (busybox, nginx, python3): on x86-64 the same function.
+ssize_t sendfile64(int out_fd, int in_fd, off64_t* offset, size_t count) noexcept(
+    ii::IsNoexcept(&::sendfile64)) __attribute__((alias("sendfile")));
 
 }  // extern "C"

@@ -1,7 +1,8 @@
 // The preload library needs nothing but libc and the loader (its DT_NEEDED
 // entries, read from the ELF file itself), and its dynamic symbol table holds
 // the functions it interposes (every call of the table, the _FORTIFY_SOURCE
-// entry points, the exec family it watches) and nothing else: no C++ symbol
+// entry points, the exec family it watches, the stdio functions that reach a
+// socket stream) and nothing else: no C++ symbol
 // of its own, of Abseil or of libstdc++ (linked in statically: docs/run.md,
 // "Static Abseil") that a program's own copy could clash with.
 
@@ -137,7 +138,14 @@ TEST(PreloadSymbols, ExportsTheInterposedFunctionsOnly) {
   for (const char* name :
        {"__read_chk", "__recv_chk", "__recvfrom_chk", "__poll_chk", "execve",
         "execv", "execvp", "execvpe", "execl", "execlp", "execle", "posix_spawn",
-        "posix_spawnp"}) {
+        "posix_spawnp",
+        // Sockets behind stdio (interpose_stdio.cc, docs/fidelity.md): the
+        // read functions of a stream and its flushes.
+        "fgets", "fgets_unlocked", "fread", "fread_unlocked", "fgetc", "fgetc_unlocked",
+        "getc", "getc_unlocked", "__uflow", "getline", "getdelim", "__getdelim", "fflush",
+        "fflush_unlocked", "fclose",
+        // sendfile's name under _FILE_OFFSET_BITS=64 (an alias of sendfile).
+        "sendfile64"}) {
     interposed.insert(name);
   }
   // The two entry points by which copies of ipcfault in one process share
