@@ -18,7 +18,6 @@
 #include <tuple>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -86,23 +85,24 @@ class Checker {
  public:
   explicit Checker(const Rule& rule) : rule_(rule) {}
 
-  absl::Status Run();
+  // The first problem found; empty if none.
+  std::string Run();
 
  private:
   // `what` (a builder call, "Short(1)") uses `key`: every call must take it.
   bool KeyApplies(uint32_t key, const std::string& what);
   bool ErrorApplies();
-  // Records the problem (the first one only) and returns the status.
-  absl::Status Fail(const std::string& message) {
-    if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(absl::StrCat(FaultOf(rule_.calls), ": ", message));
-    }
-    return status_;
+  // Records the problem (the first one only) and returns it. No
+  // absl::Status here: the preload library validates the rules it arms
+  // (docs/run.md, "A libc-only preload library").
+  const std::string& Fail(const std::string& message) {
+    if (problem_.empty()) problem_ = absl::StrCat(FaultOf(rule_.calls), ": ", message);
+    return problem_;
   }
   std::string ErrorText(int error) const;
 
   const Rule& rule_;
-  absl::Status status_;
+  std::string problem_;
 };
 
 bool Checker::KeyApplies(uint32_t key, const std::string& what) {
@@ -110,13 +110,13 @@ bool Checker::KeyApplies(uint32_t key, const std::string& what) {
     if ((rule_.calls & MaskOf(info.call)) == 0 || (info.keys & key) != 0) continue;
     switch (key) {
       case kKeyFd:
-        return Fail(absl::StrCat(what, " does not apply to ", info.name, ": it takes no fd")).ok();
+        return Fail(absl::StrCat(what, " does not apply to ", info.name, ": it takes no fd")).empty();
       case kKeyRetval:
         return Fail(absl::StrCat(what, " does not apply to ", info.name,
-                                 ": its result cannot be faked")).ok();
+                                 ": its result cannot be faked")).empty();
       default:
         return Fail(absl::StrCat(what, " does not apply to ", info.name, ": it is for ",
-                                 Takers(key))).ok();
+                                 Takers(key))).empty();
     }
   }
   return true;
@@ -173,7 +173,7 @@ bool Checker::ErrorApplies() {
       return Fail(absl::StrCat(what, " is ", ErrorName(first->call, error), " for ",
                                first->name, " but ", ErrorName(other->call, error), " for ",
                                other->name, ": give each its own Fault"))
-          .ok();
+          .empty();
     }
     if (fits_first || fits_other) {
       const CallInfo* fits = fits_first ? first : other;
@@ -182,7 +182,7 @@ bool Checker::ErrorApplies() {
                                ", but ", misfit->name, " fails with ",
                                DomainText(ErrorDomainOf(misfit->call)),
                                ": give each its own Fault"))
-          .ok();
+          .empty();
     }
   } else if (fits_first) {
     return true;
@@ -208,17 +208,16 @@ bool Checker::ErrorApplies() {
   }
   return Fail(absl::StrCat(what, " does not apply to ", first->name, ": it fails with ",
                            DomainText(domain), elsewhere))
-      .ok();
+      .empty();
 }
 
-absl::Status Checker::Run() {
+std::string Checker::Run() {
   if (!rule_.builder_error.empty()) return Fail(rule_.builder_error);
   if (rule_.calls == 0) {
-    return absl::InvalidArgumentError("rule has no calls (Rule::calls is empty)");
+    return "rule has no calls (Rule::calls is empty)";
   }
   if (kCallCount < 128 && (rule_.calls >> kCallCount) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Rule::calls has bits past the last call (", kCallCount, " calls)"));
+    return absl::StrCat("Rule::calls has bits past the last call (", kCallCount, " calls)");
   }
 
   // The action, and the fields only other actions use.
@@ -226,7 +225,7 @@ absl::Status Checker::Run() {
     case Action::kError:
       if (rule_.error == 0) return Fail("Error(0): 0 is no error");
       if (!KeyApplies(kKeyError, absl::StrCat("Error(", rule_.error, ")")) || !ErrorApplies()) {
-        return status_;
+        return problem_;
       }
       break;
     case Action::kRetval:
@@ -234,14 +233,14 @@ absl::Status Checker::Run() {
         return Fail(absl::StrCat("Retval(", rule_.retval, ") is out of range (0 to ", kMaxInt,
                                  ")"));
       }
-      if (!KeyApplies(kKeyRetval, absl::StrCat("Retval(", rule_.retval, ")"))) return status_;
+      if (!KeyApplies(kKeyRetval, absl::StrCat("Retval(", rule_.retval, ")"))) return problem_;
       break;
     case Action::kShort:
       if (rule_.short_bytes < 1 || rule_.short_bytes > static_cast<size_t>(kMaxInt)) {
         return Fail(absl::StrCat("Short(", rule_.short_bytes, ") is out of range (1 to ",
                                  kMaxInt, " bytes)"));
       }
-      if (!KeyApplies(kKeyShort, absl::StrCat("Short(", rule_.short_bytes, ")"))) return status_;
+      if (!KeyApplies(kKeyShort, absl::StrCat("Short(", rule_.short_bytes, ")"))) return problem_;
       break;
     case Action::kNone:
       if (rule_.signal == 0 && rule_.delay_enter == absl::ZeroDuration() &&
@@ -277,7 +276,7 @@ absl::Status Checker::Run() {
     if (rule_.signal < 1 || rule_.signal > SIGRTMAX) {
       return Fail(absl::StrCat(what, ": signal numbers run from 1 to ", SIGRTMAX));
     }
-    if (!KeyApplies(kKeySignal, what)) return status_;
+    if (!KeyApplies(kKeySignal, what)) return problem_;
   }
   for (auto [d, name, key] : {std::tuple{rule_.delay_enter, "DelayEnter", kKeyDelayEnter},
                               std::tuple{rule_.delay_exit, "DelayExit", kKeyDelayExit}}) {
@@ -289,7 +288,7 @@ absl::Status Checker::Run() {
     if (absl::Nanoseconds(absl::ToInt64Nanoseconds(d)) != d) {
       return Fail(absl::StrCat(what, " is not a whole number of nanoseconds"));
     }
-    if (!KeyApplies(key, what)) return status_;
+    if (!KeyApplies(key, what)) return problem_;
   }
 
   // Trigger.
@@ -308,19 +307,19 @@ absl::Status Checker::Run() {
         (w.last != When::kNoLast && w.last > kMaxCount)) {
       return Fail(absl::StrCat(what, " is out of range (counts run to ", kMaxCount, ")"));
     }
-    if (!KeyApplies(kKeyWhen, what)) return status_;
+    if (!KeyApplies(kKeyWhen, what)) return problem_;
   }
   if (rule_.times != 0) {
     const std::string what = absl::StrCat("Times(", rule_.times, ")");
     if (rule_.times > kMaxCount) return Fail(absl::StrCat(what, " is out of range"));
-    if (!KeyApplies(kKeyTimes, what)) return status_;
+    if (!KeyApplies(kKeyTimes, what)) return problem_;
   }
   if (rule_.probability != 1.0) {
     const std::string what = absl::StrCat("Probability(", rule_.probability, ")");
     if (!(rule_.probability > 0 && rule_.probability <= 1)) {
       return Fail(absl::StrCat(what, ": p must be above 0 and at most 1"));
     }
-    if (!KeyApplies(kKeyP, what)) return status_;
+    if (!KeyApplies(kKeyP, what)) return problem_;
   }
   if (rule_.seed) {
     const std::string what =
@@ -328,49 +327,49 @@ absl::Status Checker::Run() {
     if (rule_.probability == 1.0) {
       return Fail(absl::StrCat(what, ": a seed needs p below 1 (it seeds the p draws)"));
     }
-    if (!KeyApplies(kKeySeed, what)) return status_;
+    if (!KeyApplies(kKeySeed, what)) return problem_;
   }
 
   // Filters.
   if (rule_.fd.kind == FdFilter::Kind::kNumber) {
     const std::string what = absl::StrCat("OnFd(", rule_.fd.number, ")");
     if (rule_.fd.number < 0) return Fail(absl::StrCat(what, ": fds are never negative"));
-    if (!KeyApplies(kKeyFd, what)) return status_;
+    if (!KeyApplies(kKeyFd, what)) return problem_;
   } else if (rule_.fd.number != -1) {
     return Fail(absl::StrCat("Rule::fd.number is ", rule_.fd.number,
                              ", but only FdFilter::Kind::kNumber uses it"));
   } else if (rule_.fd.kind != FdFilter::Kind::kDefault) {
-    if (!KeyApplies(kKeyFd, "OnFdKind(...)")) return status_;
+    if (!KeyApplies(kKeyFd, "OnFdKind(...)")) return problem_;
   }
   if (rule_.port != -1) {
     const std::string what = absl::StrCat("OnPort(", rule_.port, ")");
     if (rule_.port < 1 || rule_.port > 65535) {
       return Fail(absl::StrCat(what, ": ports run from 1 to 65535 (-1: any)"));
     }
-    if (!KeyApplies(kKeyPort, what)) return status_;
+    if (!KeyApplies(kKeyPort, what)) return problem_;
   }
   if (rule_.sig != 0) {
     const std::string what = absl::StrCat("OnSignal(", SignalName(rule_.sig), ")");
     if (rule_.sig < 1 || rule_.sig > SIGRTMAX) {
       return Fail(absl::StrCat(what, ": signal numbers run from 1 to ", SIGRTMAX));
     }
-    if (!KeyApplies(kKeySig, what)) return status_;
+    if (!KeyApplies(kKeySig, what)) return problem_;
   }
   if (rule_.site != 0) {
     const std::string what = absl::StrCat("Rule::site = 0x", absl::Hex(rule_.site));
     if (rule_.site > kMaxSite) {
       return Fail(absl::StrCat(what, ": a call-site hash has at most 12 hex digits"));
     }
-    if (!KeyApplies(kKeySite, what)) return status_;
+    if (!KeyApplies(kKeySite, what)) return problem_;
   }
   if (rule_.thread.has_value() && *rule_.thread <= 0) {
     return Fail(absl::StrCat("thread ", *rule_.thread, " is not a thread id"));
   }
-  return status_;
+  return problem_;
 }
 
 }  // namespace
 
-absl::Status ValidateRule(const Rule& rule) { return Checker(rule).Run(); }
+std::string RuleProblem(const Rule& rule) { return Checker(rule).Run(); }
 
 }  // namespace ipcfault

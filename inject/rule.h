@@ -174,6 +174,12 @@ struct Rule {
 // "Fault(Call::kConnect).Or(Call::kGetaddrinfo): Error(-3) ...". Thread-safe.
 absl::Status ValidateRule(const Rule& rule);
 
+// ValidateRule's message, without absl::Status: empty when the rule is
+// valid. For the preload library, which must not link absl::Status
+// (docs/run.md, "A libc-only preload library"); ValidateRule is in
+// rule_status.cc.
+std::string RuleProblem(const Rule& rule);
+
 }  // namespace ipcfault
 
 #endif  // IPCFAULT_INJECT_RULE_H_

@@ -31,8 +31,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -710,16 +708,16 @@ std::optional<Failure> ParseLine(absl::string_view line, std::optional<Rule>* ou
   return std::nullopt;
 }
 
-absl::Status Error(absl::string_view source, size_t line, const Failure& failure) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(source, ":", line, ":", failure.offset + 1, ": ", failure.message));
+std::string ErrorText(absl::string_view source, size_t line, const Failure& failure) {
+  return absl::StrCat(source, ":", line, ":", failure.offset + 1, ": ", failure.message);
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
-                                                absl::string_view source) {
-  std::vector<Rule> rules;
+namespace scenario_internal {
+
+bool ParseScenarioRules(absl::string_view text, absl::string_view source,
+                        std::vector<Rule>* rules, std::string* error) {
   size_t line_number = 0;
   size_t start = 0;
   while (start <= text.size()) {
@@ -729,22 +727,36 @@ absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
         text.substr(start, newline == absl::string_view::npos ? absl::string_view::npos
                                                               : newline - start);
     std::optional<Rule> rule;
-    if (auto f = ParseLine(line, &rule)) return Error(source, line_number, *f);
-    if (rule) rules.push_back(*std::move(rule));
+    if (auto f = ParseLine(line, &rule)) {
+      *error = ErrorText(source, line_number, *f);
+      return false;
+    }
+    if (rule) rules->push_back(*std::move(rule));
     if (newline == absl::string_view::npos) break;
     start = newline + 1;
   }
-  return rules;
+  return true;
 }
 
-absl::StatusOr<Rule> ParseRule(absl::string_view text, absl::string_view source) {
+bool ParseOneRule(absl::string_view text, absl::string_view source, Rule* out,
+                  std::string* error) {
   if (size_t newline = text.find('\n'); newline != absl::string_view::npos) {
-    return Error(source, 1, {newline, "a rule is one line (a scenario takes several)"});
+    *error = ErrorText(source, 1, {newline, "a rule is one line (a scenario takes several)"});
+    return false;
   }
   std::optional<Rule> rule;
-  if (auto f = ParseLine(text, &rule)) return Error(source, 1, *f);
-  if (!rule) return Error(source, 1, {0, "empty rule"});
-  return *std::move(rule);
+  if (auto f = ParseLine(text, &rule)) {
+    *error = ErrorText(source, 1, *f);
+    return false;
+  }
+  if (!rule) {
+    *error = ErrorText(source, 1, {0, "empty rule"});
+    return false;
+  }
+  *out = *std::move(rule);
+  return true;
 }
+
+}  // namespace scenario_internal
 
 }  // namespace ipcfault

@@ -44,6 +44,19 @@ absl::StatusOr<std::vector<Rule>> ParseScenario(absl::string_view text,
 absl::StatusOr<Rule> ParseRule(absl::string_view text,
                                absl::string_view source = "-e");
 
+namespace scenario_internal {
+
+// ParseScenario and ParseRule without absl::Status, for the preload library
+// (which must not link absl::Status: docs/run.md, "A libc-only preload
+// library"; the Status forms are in scenario_status.cc). The same rules and
+// messages: false with `error` set.
+bool ParseScenarioRules(absl::string_view text, absl::string_view source,
+                        std::vector<Rule>* rules, std::string* error);
+bool ParseOneRule(absl::string_view text, absl::string_view source, Rule* rule,
+                  std::string* error);
+
+}  // namespace scenario_internal
+
 }  // namespace ipcfault
 
 #endif  // IPCFAULT_INJECT_SCENARIO_H_

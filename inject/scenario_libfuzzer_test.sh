@@ -34,8 +34,9 @@ echo "scenario_libfuzzer_test: building $binary with $($cxx --version | head -1)
 "$cxx" -std=c++20 -g -O1 -Wall -Wextra \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$tmp/include" "${absl_cflags[@]}" \
-  "$src/inject/scenario_fuzz.cc" "$src/inject/scenario.cc" "$src/inject/scenario_format.cc" "$src/inject/call.cc" \
-  "$src/inject/rule.cc" "$src/inject/names.cc" \
+  "$src/inject/scenario_fuzz.cc" "$src/inject/scenario.cc" "$src/inject/scenario_status.cc" \
+  "$src/inject/scenario_format.cc" "$src/inject/call.cc" \
+  "$src/inject/rule.cc" "$src/inject/rule_status.cc" "$src/inject/names.cc" \
   "${absl_libs[@]}" -o "$binary"
 
 # libFuzzer adds what it finds to its first corpus directory: work on a copy.

@@ -5,8 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/rule.h"
@@ -14,22 +12,22 @@
 
 namespace ipcfault::inject_internal {
 
-absl::StatusOr<std::shared_ptr<RuleGroup>> ArmRules(std::vector<Rule> rules,
-                                                    absl::string_view who) {
+std::shared_ptr<RuleGroup> TryArmRules(std::vector<Rule> rules, absl::string_view who,
+                                       std::string* why) {
   std::vector<std::string> texts;
   texts.reserve(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) {
     const Rule& rule = rules[i];
     // From the call table, in C++ terms (rule.h); a thread id must be > 0.
-    absl::Status valid = ValidateRule(rule);
-    if (!valid.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(who, "rule ", i, " of ", rules.size(), ": ", valid.message()));
+    std::string problem = RuleProblem(rule);
+    if (!problem.empty()) {
+      *why = absl::StrCat(who, "rule ", i, " of ", rules.size(), ": ", problem);
+      return nullptr;
     }
     texts.push_back(FormatRule(rule));
   }
   auto group = std::make_shared<RuleGroup>(std::move(rules), std::move(texts));
-  if (absl::Status armed = ArmGroup(group); !armed.ok()) return armed;
+  if (!TryArmGroup(group, why)) return nullptr;
   return group;
 }
 

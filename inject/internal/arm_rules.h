@@ -15,6 +15,7 @@
 #define IPCFAULT_INJECT_INTERNAL_ARM_RULES_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -31,6 +32,12 @@ namespace ipcfault::inject_internal {
 // IPCFAULT_SEED for p= rules) is returned as ArmGroup gives it.
 absl::StatusOr<std::shared_ptr<RuleGroup>> ArmRules(std::vector<Rule> rules,
                                                     absl::string_view who = "");
+
+// ArmRules without absl::Status, for the preload library (which must not
+// link absl::Status; docs/run.md): the group, or nullptr with `why` set to
+// the message ArmRules would return.
+std::shared_ptr<RuleGroup> TryArmRules(std::vector<Rule> rules, absl::string_view who,
+                                       std::string* why);
 
 }  // namespace ipcfault::inject_internal
 

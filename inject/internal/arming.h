@@ -85,6 +85,14 @@ class RuleGroup {
 // Thread-safe; not async-signal-safe.
 absl::Status ArmGroup(std::shared_ptr<RuleGroup> group);
 
+// ArmGroup without absl::Status: false, with `why` set, where it fails. The
+// preload library takes this path: absl::Status would pull absl::Cord, whose
+// Debian archive cannot be linked into a shared object (docs/run.md).
+bool TryArmGroup(std::shared_ptr<RuleGroup> group, std::string* why);
+// TryArmGroup's `why` for a group already armed (ArmGroup's
+// FailedPrecondition; every other failure is InvalidArgument).
+inline constexpr char kAlreadyArmed[] = "rule group is already armed";
+
 // Disarms `group`; on return no Decide() sees its rules or can still be
 // reading them. Idempotent. Thread-safe; not async-signal-safe.
 void DisarmGroup(RuleGroup& group);
@@ -107,6 +115,10 @@ absl::StatusOr<uint64_t> ProcessSeed();
 
 // Parses an IPCFAULT_SEED value: decimal (or 0x hex) unsigned 64-bit.
 absl::StatusOr<uint64_t> ParseSeed(absl::string_view text);
+// The same without absl::Status: false if `text` is not one.
+bool ParseSeedValue(absl::string_view text, uint64_t* out);
+// ProcessSeed without absl::Status: false with `why` set.
+bool TryProcessSeed(uint64_t* seed, std::string* why);
 
 // The p= draw: whether the `ordinal`-th matching call of the rule at `index`
 // of its group, seeded with `seed`, falls within probability `p`. Pure: the

@@ -67,8 +67,6 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -283,17 +281,23 @@ void PublishLocked() {
   }
 }
 
-absl::StatusOr<uint64_t> ProcessSeedLocked() {
-  if (process_seed.has_value()) return *process_seed;
+// The process seed (ProcessSeed), or false with `why` set. No absl::Status
+// on the path the preload library takes (docs/run.md, "Static Abseil").
+bool ProcessSeedLocked(uint64_t* out, std::string* why) {
+  if (process_seed.has_value()) {
+    *out = *process_seed;
+    return true;
+  }
   const char* env = std::getenv("IPCFAULT_SEED");
   if (env != nullptr && *env != '\0') {
-    absl::StatusOr<uint64_t> seed = ParseSeed(env);
-    if (!seed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("IPCFAULT_SEED: ", seed.status().message()));
+    uint64_t seed = 0;
+    if (!ParseSeedValue(env, &seed)) {
+      *why = absl::StrCat("IPCFAULT_SEED: '", env, "' is not an unsigned 64-bit number");
+      return false;
     }
-    process_seed = *seed;
-    return *seed;
+    process_seed = seed;
+    *out = seed;
+    return true;
   }
   // Fresh entropy straight from the kernel (std::random_device may read
   // /dev/urandom through an interposed read()).
@@ -310,7 +314,8 @@ absl::StatusOr<uint64_t> ProcessSeedLocked() {
       " (random seed for p= rules; set IPCFAULT_SEED to repeat this run)\n");
   // Straight to the kernel: never through an interposed write().
   syscall(SYS_write, STDERR_FILENO, note.data(), note.size());
-  return seed;
+  *out = seed;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -636,7 +641,7 @@ bool ProbabilityDraw(uint64_t seed, uint32_t index, uint64_t ordinal, double p) 
   return u < p;
 }
 
-absl::StatusOr<uint64_t> ParseSeed(absl::string_view text) {
+bool ParseSeedValue(absl::string_view text, uint64_t* out) {
   absl::string_view digits = absl::StripAsciiWhitespace(text);
   uint64_t value = 0;
   bool ok;
@@ -648,16 +653,13 @@ absl::StatusOr<uint64_t> ParseSeed(absl::string_view text) {
     ok = !digits.empty() && digits.find_first_not_of("0123456789") == absl::string_view::npos &&
          absl::SimpleAtoi(digits, &value);
   }
-  if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not an unsigned 64-bit number"));
-  }
-  return value;
+  if (ok) *out = value;
+  return ok;
 }
 
-absl::StatusOr<uint64_t> ProcessSeed() {
+bool TryProcessSeed(uint64_t* seed, std::string* why) {
   std::lock_guard<std::mutex> lock(arm_mu);
-  return ProcessSeedLocked();
+  return ProcessSeedLocked(seed, why);
 }
 
 namespace {
@@ -680,7 +682,7 @@ RuleCounters& RuleGroup::counters(size_t i) const {
   return counters_[i];
 }
 
-absl::Status ArmGroup(std::shared_ptr<RuleGroup> group) {
+bool TryArmGroup(std::shared_ptr<RuleGroup> group, std::string* why) {
   std::lock_guard<std::mutex> lock(arm_mu);
   if (!atfork_installed) {
     pthread_atfork(AtforkPrepare, AtforkParent, AtforkChild);
@@ -688,13 +690,14 @@ absl::Status ArmGroup(std::shared_ptr<RuleGroup> group) {
   }
   std::vector<std::shared_ptr<RuleGroup>>& groups = ArmedGroups();
   if (std::find(groups.begin(), groups.end(), group) != groups.end()) {
-    return absl::FailedPreconditionError("rule group is already armed");
+    *why = kAlreadyArmed;  // arming.h
+    return false;
   }
   for (size_t i = 0; i < group->size(); ++i) {
     const Rule& rule = group->rule(i);
     if (rule.probability < 1.0 && !rule.seed.has_value()) {
-      absl::StatusOr<uint64_t> seed = ProcessSeedLocked();
-      if (!seed.ok()) return seed.status();
+      uint64_t seed = 0;
+      if (!ProcessSeedLocked(&seed, why)) return false;
       break;
     }
   }
@@ -707,7 +710,7 @@ absl::Status ArmGroup(std::shared_ptr<RuleGroup> group) {
   }
   groups.push_back(std::move(group));
   PublishLocked();
-  return absl::OkStatus();
+  return true;
 }
 
 void DisarmGroup(RuleGroup& group) {

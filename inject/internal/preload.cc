@@ -34,6 +34,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -48,7 +49,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -71,6 +71,10 @@ namespace {
 // The absolute path of the fire log; empty: no log. Written once at load,
 // before any rule is armed; read by the fire hook.
 char log_path[PATH_MAX];
+// When log_path names a descriptor of the process (/dev/fd/N, /dev/stderr,
+// ...): a close-on-exec duplicate of it, which the fire lines are written
+// through; else -1. See LogDescriptor.
+int log_fd = -1;
 // The run this process belongs to (IPCFAULT_RUN_ID), or "".
 char run_id[65];
 
@@ -89,7 +93,64 @@ void RecordFire(const FiredFault& fault) {
   if (log_path[0] == '\0') return;
   char line[kFireLineMax];
   size_t n = FormatFireLine(fault, line, sizeof(line), run_id);
+  if (log_fd >= 0) {
+    // One write: the line stays whole among the program's own writes.
+    long written;
+    do {
+      written = syscall(SYS_write, log_fd, line, n);
+    } while (written < 0 && errno == EINTR);
+    if (written >= 0 || errno != EBADF) return;
+    // The program closed it (a daemon closing every descriptor): by path.
+  }
   AppendToFile(log_path, line, n);
+}
+
+// The descriptor `path` names, if it names one of this process's own
+// (/dev/fd/N, /proc/self/fd/N, /dev/stdout, /dev/stderr), else -1.
+int DescriptorNamedBy(const char* path) {
+  const char* digits = nullptr;
+  if (strcmp(path, "/dev/stdout") == 0) return STDOUT_FILENO;
+  if (strcmp(path, "/dev/stderr") == 0) return STDERR_FILENO;
+  if (strncmp(path, "/dev/fd/", 8) == 0) digits = path + 8;
+  if (strncmp(path, "/proc/self/fd/", 14) == 0) digits = path + 14;
+  if (digits == nullptr || *digits == '\0') return -1;
+  int fd = 0;
+  for (const char* p = digits; *p != '\0'; ++p) {
+    if (*p < '0' || *p > '9' || fd > 100000) return -1;
+    fd = fd * 10 + (*p - '0');
+  }
+  return fd;
+}
+
+// A log that names a descriptor the program holds (`--log=/dev/fd/3` with
+// `3>&1`, `--log=/dev/stderr`) is written through that descriptor's open
+// file, not a second open of the same file: a second open has an offset of
+// its own, and the program's writes through the first (its stdout into the
+// same file) would overwrite the fire lines. A duplicate, high and
+// close-on-exec, so the program's own use of N is left alone; what it execs
+// makes its own. -1 if `path` names none (or it is not open).
+int LogDescriptor(const char* path) {
+  int fd = DescriptorNamedBy(path);
+  if (fd < 0 || fcntl(fd, F_GETFD) < 0) return -1;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+  if (copy < 0) copy = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  return copy;
+}
+
+// The C library's setenv and unsetenv, not the program's: a shell (bash)
+// defines its own, and calling them before its main() has set up its
+// variables leaves its getenv blind to the rest of the environment (the
+// run's IPCFAULT_COUNTS, read next, was lost that way).
+int LibcSetenv(const char* name, const char* value) {
+  using Fn = int (*)(const char*, const char*, int);
+  static const Fn fn = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "setenv"));
+  return fn != nullptr ? fn(name, value, 1) : setenv(name, value, 1);
+}
+
+int LibcUnsetenv(const char* name) {
+  using Fn = int (*)(const char*);
+  static const Fn fn = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "unsetenv"));
+  return fn != nullptr ? fn(name) : unsetenv(name);
 }
 
 void WriteStderr(absl::string_view text) {
@@ -224,11 +285,11 @@ void StripFromEnvironment() {
     if (Basename(entry) != own_name) kept.push_back(entry);
   }
   if (kept.empty()) {
-    unsetenv("LD_PRELOAD");
+    LibcUnsetenv("LD_PRELOAD");
   } else {
-    setenv("LD_PRELOAD", absl::StrJoin(kept, ":").c_str(), 1);
+    LibcSetenv("LD_PRELOAD", absl::StrJoin(kept, ":").c_str());
   }
-  for (const char* name : kOwnVariables) unsetenv(name);
+  for (const char* name : kOwnVariables) LibcUnsetenv(name);
 }
 
 void Init() {
@@ -286,7 +347,7 @@ void Init() {
   }
   if (!log.empty() && getenv("IPCFAULT_LOG") != nullptr) {
     // What this program execs (after a chdir, perhaps) logs to the same file.
-    setenv("IPCFAULT_LOG", log.c_str(), 1);
+    LibcSetenv("IPCFAULT_LOG", log.c_str());
   }
 
   // --control: the rules armed in the run's control region apply here too
@@ -295,8 +356,13 @@ void Init() {
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
   if (!source.empty() || controlled) {
-    absl::StatusOr<std::vector<Rule>> rules = ParseScenario(text, source);
-    if (!rules.ok()) Refuse(rules.status().message());
+    // No absl::Status on this path (docs/run.md, "Static Abseil").
+    std::vector<Rule> parsed;
+    std::string error;
+    if (!scenario_internal::ParseScenarioRules(text, source, &parsed, &error)) {
+      Refuse(error);
+    }
+    std::vector<Rule>* rules = &parsed;
     if (!rules->empty() || controlled) {
       if (!log.empty()) {
         // The record is not the faults: a log that cannot be written is
@@ -309,6 +375,7 @@ void Init() {
         } else {
           close(fd);
           memcpy(log_path, log.c_str(), log.size() + 1);
+          log_fd = LogDescriptor(log_path);
         }
       }
       if (const char* spec = getenv(kCountsVariable); spec != nullptr) {
@@ -334,10 +401,9 @@ void Init() {
       // it stays armed for the life of the process (and of its forked
       // children); nothing disarms it, so exit handlers and destructors
       // still see the faults.
-      absl::StatusOr<std::shared_ptr<RuleGroup>> group =
-          ArmRules(*std::move(rules));
-      if (!group.ok()) {
-        Refuse(absl::StrCat("ipcfault: ", source, ": ", group.status().message()));
+      std::string why;
+      if (TryArmRules(std::move(parsed), "", &why) == nullptr) {
+        Refuse(absl::StrCat("ipcfault: ", source, ": ", why));
       }
     }
   }

@@ -1,18 +1,20 @@
-// The preload library's dynamic symbol table holds the functions it
-// interposes (every call of the table, the _FORTIFY_SOURCE entry points, the
-// exec family it watches) and nothing else: no C++ symbol of its own or of
-// Abseil that a program's own copy could clash with.
-//
-// One known exception, checked to stay that narrow: gold keeps exporting
-// the weak std::string instantiations the library's objects carry, because
-// libstdc++.so defines them too (they are the same code; the library still
-// links libstdc++.so and Abseil's shared libraries, see docs/run.md).
+// The preload library needs nothing but libc and the loader (its DT_NEEDED
+// entries, read from the ELF file itself), and its dynamic symbol table holds
+// the functions it interposes (every call of the table, the _FORTIFY_SOURCE
+// entry points, the exec family it watches) and nothing else: no C++ symbol
+// of its own, of Abseil or of libstdc++ (linked in statically: docs/run.md,
+// "Static Abseil") that a program's own copy could clash with.
 
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -36,10 +38,6 @@ std::set<std::string> DefinedDynamicSymbols(const std::string& library) {
     char type = space >= 1 ? s[space - 1] : '?';
     // Lower case: a local entry (a TLS variable's), bound to nothing outside.
     if (type >= 'a' && type <= 'z') continue;
-    if (type == 'W' && (name.rfind("_ZNSt7__cxx1112basic_string", 0) == 0 ||
-                        name.rfind("_ZNKSt7__cxx1112basic_string", 0) == 0)) {
-      continue;
-    }
     if (size_t at = name.find('@'); at != std::string::npos) name.resize(at);
     symbols.insert(name);
   }
@@ -47,9 +45,90 @@ std::set<std::string> DefinedDynamicSymbols(const std::string& library) {
   return symbols;
 }
 
+std::string Library() {
+  return std::string(getenv("TEST_SRCDIR")) + "/ipcfault/inject/libipcfault_preload.so";
+}
+
+// The DT_NEEDED entries of a 64-bit ELF shared object, read from the file:
+// the PT_DYNAMIC segment's entries, their names in DT_STRTAB (a virtual
+// address, mapped back to the file through the PT_LOAD segments).
+std::vector<std::string> NeededLibraries(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Elf64_Ehdr eh;
+  if (file.size() < sizeof(eh) || memcmp(file.data(), ELFMAG, SELFMAG) != 0 ||
+      file[EI_CLASS] != ELFCLASS64) {
+    *error = path + ": not a 64-bit ELF file";
+    return {};
+  }
+  memcpy(&eh, file.data(), sizeof(eh));
+  std::vector<Elf64_Phdr> phdrs(eh.e_phnum);
+  for (size_t i = 0; i < phdrs.size(); ++i) {
+    const size_t at = eh.e_phoff + i * eh.e_phentsize;
+    if (at + sizeof(Elf64_Phdr) > file.size()) {
+      *error = path + ": truncated program headers";
+      return {};
+    }
+    memcpy(&phdrs[i], file.data() + at, sizeof(Elf64_Phdr));
+  }
+  auto file_offset = [&](uint64_t vaddr) -> uint64_t {
+    for (const Elf64_Phdr& ph : phdrs) {
+      if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
+        return vaddr - ph.p_vaddr + ph.p_offset;
+      }
+    }
+    return UINT64_MAX;
+  };
+  std::vector<Elf64_Dyn> dynamic;
+  for (const Elf64_Phdr& ph : phdrs) {
+    if (ph.p_type != PT_DYNAMIC) continue;
+    for (uint64_t at = ph.p_offset; at + sizeof(Elf64_Dyn) <= ph.p_offset + ph.p_filesz &&
+                                    at + sizeof(Elf64_Dyn) <= file.size();
+         at += sizeof(Elf64_Dyn)) {
+      Elf64_Dyn d;
+      memcpy(&d, file.data() + at, sizeof(d));
+      if (d.d_tag == DT_NULL) break;
+      dynamic.push_back(d);
+    }
+  }
+  uint64_t strtab = UINT64_MAX;
+  for (const Elf64_Dyn& d : dynamic) {
+    if (d.d_tag == DT_STRTAB) strtab = file_offset(d.d_un.d_ptr);
+  }
+  if (dynamic.empty() || strtab >= file.size()) {
+    *error = path + ": no dynamic section or string table";
+    return {};
+  }
+  std::vector<std::string> needed;
+  for (const Elf64_Dyn& d : dynamic) {
+    if (d.d_tag != DT_NEEDED) continue;
+    if (strtab + d.d_un.d_val >= file.size()) {
+      *error = path + ": DT_NEEDED name out of the file";
+      return {};
+    }
+    needed.emplace_back(file.c_str() + strtab + d.d_un.d_val);
+  }
+  return needed;
+}
+
+TEST(PreloadSymbols, NeedsOnlyLibcAndTheLoader) {
+  std::string error;
+  const std::vector<std::string> needed = NeededLibraries(Library(), &error);
+  ASSERT_EQ(error, "");
+  // glibc's own libraries (libm for Abseil's floating point; libdl, libpthread
+  // and librt are empty stubs of libc since glibc 2.34) and the loader.
+  const std::set<std::string> allowed = {"libc.so.6",       "libm.so.6",
+                                         "libdl.so.2",      "libpthread.so.0",
+                                         "librt.so.1",      "ld-linux-x86-64.so.2"};
+  for (const std::string& name : needed) {
+    EXPECT_TRUE(allowed.count(name) > 0)
+        << "libipcfault_preload.so needs " << name << ": it must need only libc and the loader";
+  }
+  EXPECT_THAT(needed, testing::Contains("libc.so.6"));
+}
+
 TEST(PreloadSymbols, ExportsTheInterposedFunctionsOnly) {
-  const std::string library =
-      std::string(getenv("TEST_SRCDIR")) + "/ipcfault/inject/libipcfault_preload.so";
+  const std::string library = Library();
   std::set<std::string> exported = DefinedDynamicSymbols(library);
   ASSERT_FALSE(exported.empty());
 
