@@ -3,7 +3,7 @@
 // the functions it interposes (every call of the table, the _FORTIFY_SOURCE
 // entry points, the exec family it watches) and nothing else: no C++ symbol
 // of its own, of Abseil or of libstdc++ (linked in statically: docs/run.md,
-// "Static Abseil") that a program's own copy could clash with.
+// "A libc-only preload library") that a program's own copy could clash with.
 
 #include <elf.h>
 #include <stdio.h>
