@@ -153,14 +153,25 @@ void BM_StraceSeccompRuleOnly(benchmark::State& state) {
 // ---------------------------------------------------------------------------
 // Start-up (issue 14): /bin/true plain, with the preload library alone
 // (LD_PRELOAD, no scenario), and under `ipcfault run -q` (no rule).
+//
+// IPCFAULT_BASELINE=DIR (a directory holding another build's `ipcfault`
+// and `libipcfault_preload.so`, say main's before a change) adds the same
+// two benchmarks run with those, so that old and new are measured in one
+// run, paired (--benchmark_enable_random_interleaving interleaves them).
 
-std::vector<std::string> PreloadEnvironment() {
+std::vector<std::string> PreloadEnvironment(
+    const std::string& library = Runfile("inject/libipcfault_preload.so")) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0) env.push_back(*e);
   }
-  env.push_back("LD_PRELOAD=" + Runfile("inject/libipcfault_preload.so"));
+  env.push_back("LD_PRELOAD=" + library);
   return env;
+}
+
+std::string Baseline(const std::string& file) {
+  const char* dir = std::getenv("IPCFAULT_BASELINE");
+  return dir != nullptr && *dir != '\0' ? absl::StrCat(dir, "/", file) : "";
 }
 
 void RunEachWithEnv(benchmark::State& state, const std::vector<std::string>& argv,
@@ -198,9 +209,31 @@ void BM_TrueUnderIpcfaultRun(benchmark::State& state) {
                  CurrentEnvironment());
 }
 
+void BM_TruePreloadAloneBaseline(benchmark::State& state) {
+  std::string library = Baseline("libipcfault_preload.so");
+  if (library.empty()) {
+    state.SkipWithError("IPCFAULT_BASELINE is not set");
+    return;
+  }
+  RunEachWithEnv(state, {"/bin/true"}, PreloadEnvironment(library));
+}
+
+void BM_TrueUnderIpcfaultRunBaseline(benchmark::State& state) {
+  std::string ipcfault = Baseline("ipcfault");
+  if (ipcfault.empty()) {
+    state.SkipWithError("IPCFAULT_BASELINE is not set");
+    return;
+  }
+  std::vector<std::string> env = CurrentEnvironment();
+  env.push_back("IPCFAULT_PRELOAD_LIBRARY=" + Baseline("libipcfault_preload.so"));
+  RunEachWithEnv(state, {ipcfault, "run", "-q", "--", "/bin/true"}, env);
+}
+
 BENCHMARK(BM_TruePlain)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_TruePreloadAlone)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_TrueUnderIpcfaultRun)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_TruePreloadAloneBaseline)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_TrueUnderIpcfaultRunBaseline)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The socket round trips with the preload library loaded and nothing armed
 // (the interposer's fast path in a real program), against BM_Plain/20000.

@@ -2,7 +2,7 @@
 //
 // ArmRules (arm_rules.h) over TryArmRules, in a file of its own so that the
 // preload library links no object that names absl::Status (docs/run.md,
-// "Static Abseil").
+// "A libc-only preload library").
 
 #include <memory>
 #include <string>

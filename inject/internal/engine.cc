@@ -313,7 +313,7 @@ void PublishLocked() {
 }
 
 // The process seed (ProcessSeed), or false with `why` set. No absl::Status
-// on the path the preload library takes (docs/run.md, "Static Abseil").
+// on the path the preload library takes (docs/run.md, "A libc-only preload library").
 bool ProcessSeedLocked(uint64_t* out, std::string* why) {
   if (process_seed.has_value()) {
     *out = *process_seed;

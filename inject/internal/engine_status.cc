@@ -3,7 +3,7 @@
 // The engine's absl::Status entry points (arming.h), over its Status-free
 // ones. In a file of their own so that the preload library, which takes the
 // Status-free ones, links no object that names absl::Status (docs/run.md,
-// "Static Abseil").
+// "A libc-only preload library").
 
 #include <cstdint>
 #include <memory>

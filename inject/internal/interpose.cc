@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <tuple>
@@ -99,6 +100,26 @@ ABSL_CONST_INIT RealFunctions real = {
 #include "ipcfault/inject/call_spec.inc"
 };
 
+namespace {
+
+// Whether a sanitizer runtime's interceptors are loaded at all: every one
+// that has any intercepts read. Asked once, so that a process without one
+// (the usual case) pays one dlsym per real function at load, not three.
+bool HaveInterceptors() {
+  static std::atomic<int> known{0};  // 0: not asked yet; 1: yes; 2: no
+  int k = known.load(std::memory_order_relaxed);
+  if (k == 0) {
+    k = 2;
+    for (const char* name : {"__interceptor_read", "___interceptor_read"}) {
+      if (dlsym(RTLD_DEFAULT, name) != nullptr) k = 1;
+    }
+    known.store(k, std::memory_order_relaxed);
+  }
+  return k == 1;
+}
+
+}  // namespace
+
 void* ResolveReal(const char* name, void* self) {
   // A sanitizer runtime defines `read` as an alias of `__interceptor_read`
   // (`___interceptor_read` in newer LLVM). Our `read` hides its alias, so
@@ -107,6 +128,7 @@ void* ResolveReal(const char* name, void* self) {
   static constexpr const char* kPrefixes[] = {"__interceptor_",
                                               "___interceptor_"};
   for (const char* prefix : kPrefixes) {
+    if (!HaveInterceptors()) break;
     char interceptor[64];
     size_t prefix_len = strlen(prefix);
     size_t name_len = strlen(name);

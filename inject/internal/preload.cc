@@ -356,7 +356,7 @@ void Init() {
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
   if (!source.empty() || controlled) {
-    // No absl::Status on this path (docs/run.md, "Static Abseil").
+    // No absl::Status on this path (docs/run.md, "A libc-only preload library").
     std::vector<Rule> parsed;
     std::string error;
     if (!scenario_internal::ParseScenarioRules(text, source, &parsed, &error)) {

@@ -4,7 +4,7 @@
 // entry points, the exec family it watches, the stdio functions that reach a
 // socket stream) and nothing else: no C++ symbol
 // of its own, of Abseil or of libstdc++ (linked in statically: docs/run.md,
-// "Static Abseil") that a program's own copy could clash with.
+// "A libc-only preload library") that a program's own copy could clash with.
 
 #include <elf.h>
 #include <stdio.h>
