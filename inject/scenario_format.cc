@@ -98,6 +98,7 @@ inject_internal::Needs NeedsOf(const Rule& rule) {
   if (rule.port != -1) needs.keys |= kKeyPort;
   if (rule.sig != 0) needs.keys |= kKeySig;
   if (rule.site != 0) needs.keys |= kKeySite;
+  if (rule.as_strace) needs.keys |= kKeyAs;
   return needs;
 }
 
@@ -172,6 +173,7 @@ std::string FormatRule(const Rule& rule) {
   if (rule.port != -1) absl::StrAppend(&text, ":port=", rule.port);
   if (rule.sig != 0) absl::StrAppend(&text, ":sig=", SignalName(rule.sig));
   if (rule.site != 0) absl::StrAppend(&text, ":site=", absl::Hex(rule.site, absl::kZeroPad12));
+  if (rule.as_strace) absl::StrAppend(&text, ":as=strace");
   if (rule.thread || rule.predicate) {
     std::vector<std::string> extra;
     if (rule.thread) extra.push_back(absl::StrCat("thread ", *rule.thread));
