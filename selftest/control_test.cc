@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -137,6 +138,42 @@ std::string CannotBeNobody(const std::vector<std::string>& paths) {
   close(report[0]);
   waitpid(child, nullptr, 0);
   return why;
+}
+
+// Connects to the control socket `name` in `dir` as uid 65534 and returns
+// Controller::Connect's error ("connected" if it connected). The directory
+// is opened (O_PATH) while still root and reached through /proc/self/fd, so
+// nobody needs no search permission on $TEST_TMPDIR's ancestors (under Bazel
+// they are under /root); only `dir` itself must be searchable by others.
+std::string ConnectAsNobody(const std::string& dir, const std::string& name) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return strerror(errno);
+  pid_t child = fork();
+  if (child < 0) return strerror(errno);
+  if (child == 0) {
+    close(report[0]);
+    std::string message;
+    int dirfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) message = absl::StrCat("open: ", strerror(errno));
+    // In a user namespace (Bazel's sandbox) setgroups may be denied; the
+    // supplementary groups do not matter here.
+    else if (setgroups(0, nullptr) != 0 && errno != EPERM) message = absl::StrCat("cannot become nobody: setgroups: ", strerror(errno));
+    else if (setgid(65534) != 0) message = absl::StrCat("cannot become nobody: setgid: ", strerror(errno));
+    else if (setuid(65534) != 0) message = absl::StrCat("cannot become nobody: setuid: ", strerror(errno));
+    else if (prctl(PR_SET_DUMPABLE, 1) != 0) message = absl::StrCat("cannot become nobody: prctl: ", strerror(errno));
+    if (message.empty()) {
+      absl::StatusOr<Controller> control =
+          Controller::Connect(absl::StrCat("/proc/self/fd/", dirfd, "/", name));
+      message = control.ok() ? "connected" : std::string(control.status().message());
+    }
+    (void)!write(report[1], message.data(), message.size());
+    _exit(0);
+  }
+  close(report[1]);
+  std::string message = ReadN(report[0], 4096);
+  close(report[0]);
+  waitpid(child, nullptr, 0);
+  return message;
 }
 
 class ControlTest : public TempDirTest {
@@ -482,11 +519,9 @@ TEST_F(ControlTest, PathThatExists) {
 
 // The socket is 0600 and a peer with another uid is refused.
 TEST_F(ControlTest, AnotherUidIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to become uid 65534";
   // Only the socket's own mode (0600) may keep nobody out.
   ASSERT_EQ(chmod(dir_.c_str(), 0711), 0);
-  if (std::string why = CannotBeNobody({dir_}); !why.empty()) {
-    GTEST_SKIP() << "needs root and a uid 65534 that can reach $TEST_TMPDIR: " << why;
-  }
   const int port = Start({EchoServer(), "--port=0"});
   ASSERT_GT(port, 0);
   struct stat st;
@@ -494,28 +529,30 @@ TEST_F(ControlTest, AnotherUidIsRefused) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
   // A client running as nobody: the socket's mode keeps it out.
-  int report[2];
-  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(report[0]);
-    std::string message = "setuid failed";
-    if (setgroups(0, nullptr) == 0 && setgid(65534) == 0 && setuid(65534) == 0) {
-      absl::StatusOr<Controller> control = Controller::Connect(socket_path_);
-      message = control.ok() ? "connected" : std::string(control.status().message());
-    }
-    (void)!write(report[1], message.data(), message.size());
-    _exit(0);
-  }
-  close(report[1]);
-  std::string message = ReadN(report[0], 4096);
-  close(report[0]);
-  int status;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_THAT(message, AllOf(HasSubstr(socket_path_ + ": Permission denied"),
+  std::string message = ConnectAsNobody(dir_, "ctl");
+  if (absl::StartsWith(message, "cannot become nobody")) GTEST_SKIP() << message;
+  EXPECT_THAT(message, AllOf(HasSubstr("/ctl: Permission denied"),
                              HasSubstr("owned by uid 0; this process is uid 65534")));
   EXPECT_EQ(Echo(port, "still served"), "still served");
+  Stop();
+}
+
+// Past the mode (here opened up by hand), the run checks the peer's
+// credentials (SO_PEERCRED) and refuses another uid, saying why.
+TEST_F(ControlTest, PeerCredentialsAreCheckedPastTheMode) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to become uid 65534";
+  ASSERT_EQ(chmod(dir_.c_str(), 0711), 0);
+  const int port = Start({EchoServer(), "--port=0"});
+  ASSERT_GT(port, 0);
+  ASSERT_EQ(chmod(socket_path_.c_str(), 0666), 0);
+  std::string message = ConnectAsNobody(dir_, "ctl");
+  if (absl::StartsWith(message, "cannot become nobody")) GTEST_SKIP() << message;
+  EXPECT_THAT(message,
+              HasSubstr("refused: the peer runs as uid 65534; this run's control "
+                        "socket answers only uid 0"));
+  // The run's own uid still gets in.
+  ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  EXPECT_THAT(control.List(), IsOk());
   Stop();
 }
 
