@@ -22,6 +22,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,6 +107,26 @@ std::string Echo(int port, const std::string& message) {
   return ReadN(fd.get(), message.size());
 }
 
+// Runs `body` in a forked child and returns the text it returned: how the
+// uid tests act as another user without changing this process's uid.
+std::string InChild(const std::function<std::string()>& body) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return strerror(errno);
+  pid_t child = fork();
+  if (child < 0) return strerror(errno);
+  if (child == 0) {
+    close(report[0]);
+    const std::string text = body();
+    (void)!write(report[1], text.data(), text.size());
+    _exit(0);
+  }
+  close(report[1]);
+  std::string text = ReadN(report[0], 4096);
+  close(report[0]);
+  waitpid(child, nullptr, 0);
+  return text;
+}
+
 // Why this process cannot act as uid 65534 (nobody) on `paths` (search and
 // write, or execute), or "" if it can. Bazel's sandbox maps only uid 0 in its
 // user namespace, and a tree under /root (mode 0700) is out of nobody's
@@ -113,67 +134,41 @@ std::string Echo(int port, const std::string& message) {
 // with TEST_TMPDIR elsewhere (docs/control.md says how).
 std::string CannotBeNobody(const std::vector<std::string>& paths) {
   if (geteuid() != 0) return "not root";
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) return strerror(errno);
-  pid_t child = fork();
-  if (child < 0) return strerror(errno);
-  if (child == 0) {
-    close(report[0]);
-    std::string why;
+  return InChild([&]() -> std::string {
     if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) {
-      why = absl::StrCat("setuid(65534): ", strerror(errno));
-    } else {
-      for (const std::string& path : paths) {
-        if (access(path.c_str(), X_OK) != 0) {
-          why = absl::StrCat("uid 65534 cannot reach ", path, ": ", strerror(errno));
-          break;
-        }
+      return absl::StrCat("setuid(65534): ", strerror(errno));
+    }
+    for (const std::string& path : paths) {
+      if (access(path.c_str(), X_OK) != 0) {
+        return absl::StrCat("uid 65534 cannot reach ", path, ": ", strerror(errno));
       }
     }
-    (void)!write(report[1], why.data(), why.size());
-    _exit(0);
-  }
-  close(report[1]);
-  std::string why = ReadN(report[0], 4096);
-  close(report[0]);
-  waitpid(child, nullptr, 0);
-  return why;
+    return "";
+  });
 }
 
 // Connects to the control socket `name` in `dir` as uid 65534 and returns
-// Controller::Connect's error ("connected" if it connected). The directory
-// is opened (O_PATH) while still root and reached through /proc/self/fd, so
-// nobody needs no search permission on $TEST_TMPDIR's ancestors (under Bazel
-// they are under /root); only `dir` itself must be searchable by others.
+// Controller::Connect's error ("connected" if it connected; "cannot become
+// nobody: ..." if the child could not change uid). The directory is opened
+// (O_PATH) while still root and reached through /proc/self/fd, so nobody
+// needs no search permission on $TEST_TMPDIR's ancestors (under Bazel they
+// are under /root); only `dir` itself must be searchable by others.
 std::string ConnectAsNobody(const std::string& dir, const std::string& name) {
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) return strerror(errno);
-  pid_t child = fork();
-  if (child < 0) return strerror(errno);
-  if (child == 0) {
-    close(report[0]);
-    std::string message;
+  return InChild([&]() -> std::string {
     int dirfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) message = absl::StrCat("open: ", strerror(errno));
+    if (dirfd < 0) return absl::StrCat("open: ", strerror(errno));
+    const char* step = nullptr;
     // In a user namespace (Bazel's sandbox) setgroups may be denied; the
     // supplementary groups do not matter here.
-    else if (setgroups(0, nullptr) != 0 && errno != EPERM) message = absl::StrCat("cannot become nobody: setgroups: ", strerror(errno));
-    else if (setgid(65534) != 0) message = absl::StrCat("cannot become nobody: setgid: ", strerror(errno));
-    else if (setuid(65534) != 0) message = absl::StrCat("cannot become nobody: setuid: ", strerror(errno));
-    else if (prctl(PR_SET_DUMPABLE, 1) != 0) message = absl::StrCat("cannot become nobody: prctl: ", strerror(errno));
-    if (message.empty()) {
-      absl::StatusOr<Controller> control =
-          Controller::Connect(absl::StrCat("/proc/self/fd/", dirfd, "/", name));
-      message = control.ok() ? "connected" : std::string(control.status().message());
-    }
-    (void)!write(report[1], message.data(), message.size());
-    _exit(0);
-  }
-  close(report[1]);
-  std::string message = ReadN(report[0], 4096);
-  close(report[0]);
-  waitpid(child, nullptr, 0);
-  return message;
+    if (setgroups(0, nullptr) != 0 && errno != EPERM) step = "setgroups";
+    else if (setgid(65534) != 0) step = "setgid";
+    else if (setuid(65534) != 0) step = "setuid";
+    else if (prctl(PR_SET_DUMPABLE, 1) != 0) step = "prctl";
+    if (step != nullptr) return absl::StrCat("cannot become nobody: ", step, ": ", strerror(errno));
+    absl::StatusOr<Controller> control =
+        Controller::Connect(absl::StrCat("/proc/self/fd/", dirfd, "/", name));
+    return control.ok() ? "connected" : std::string(control.status().message());
+  });
 }
 
 class ControlTest : public TempDirTest {
