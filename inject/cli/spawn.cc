@@ -67,6 +67,7 @@ struct ChildPlan {
   int tty;               // the terminal to give the new group, or -1
   pid_t parent;
   bool chld_ignored;     // SIGCHLD was SIG_IGN before SpawnAndWait
+  bool handlers_cleared;  // by clone3(CLONE_CLEAR_SIGHAND)
   sigset_t exec_mask;    // the mask the program starts with
   volatile int exec_errno;  // set by the child if execve fails
 };
@@ -111,9 +112,10 @@ __attribute__((no_sanitize("address", "thread", "undefined"))) int SpawnChild(
   // clone). A handler of the parent's must not run in this child, which
   // shares its memory, once the program's mask is restored: set every
   // handled signal to SIG_DFL (exec would, a moment later); an ignored one
-  // stays ignored, as exec keeps it. SIGCHLD goes back to what it was
-  // before the parent set SIG_DFL for its wait.
-  for (int sig = 1; sig < 65; ++sig) {
+  // stays ignored, as exec keeps it. clone3's CLONE_CLEAR_SIGHAND did that
+  // already, where the kernel has it; else a query per signal. SIGCHLD goes
+  // back to what it was before the parent set SIG_DFL for its wait.
+  for (int sig = 1; sig < 65 && !plan->handlers_cleared; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     KernelSigaction current;
     if (syscall(SYS_rt_sigaction, sig, nullptr, &current, kKernelSigsetSize) != 0) {
@@ -133,6 +135,14 @@ __attribute__((no_sanitize("address", "thread", "undefined"))) int SpawnChild(
     next.mask = 0;
     syscall(SYS_rt_sigaction, sig, &next, nullptr, kKernelSigsetSize);
   }
+  if (plan->handlers_cleared && plan->chld_ignored) {
+    KernelSigaction ignore;
+    ignore.handler = SIG_IGN;
+    ignore.flags = 0;
+    ignore.restorer = nullptr;
+    ignore.mask = 0;
+    syscall(SYS_rt_sigaction, SIGCHLD, &ignore, nullptr, kKernelSigsetSize);
+  }
   for (size_t i = 0; i < plan->inherit_count; ++i) {
     int fd = plan->inherit_fds[i];
     long flags = syscall(SYS_fcntl, fd, F_GETFD);
@@ -146,6 +156,68 @@ __attribute__((no_sanitize("address", "thread", "undefined"))) int SpawnChild(
   (void)rc;
   plan->exec_errno = errno != 0 ? errno : ENOEXEC;
   ChildExit(127);
+}
+
+// clone3(2)'s argument (the kernel's struct clone_args, version 0).
+struct CloneArgs {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+};
+constexpr uint64_t kCloneClearSighand = 0x100000000ULL;  // Linux 5.5
+
+// Starts SpawnChild(plan) on `stack` as clone(CLONE_VM | CLONE_VFORK) does,
+// with every signal handler reset in the child by the kernel
+// (CLONE_CLEAR_SIGHAND): the child's pid, or -1 with errno set (ENOSYS
+// where the kernel, or a seccomp filter, has no clone3). glibc wraps
+// clone3 for its own use only, so the system call is made here, with the
+// child's first instructions switching to its function on its new stack.
+pid_t CloneClearingHandlers(char* stack, size_t stack_size, ChildPlan* plan) {
+#if defined(__x86_64__) && defined(SYS_clone3)
+  CloneArgs args = {};
+  args.flags = CLONE_VM | CLONE_VFORK | kCloneClearSighand;
+  args.exit_signal = SIGCHLD;
+  args.stack = reinterpret_cast<uint64_t>(stack);
+  args.stack_size = stack_size;
+  long ret;
+  register int (*fn)(void*) asm("r8") = &SpawnChild;
+  register ChildPlan* arg asm("r9") = plan;
+  // In the child, the kernel has set the stack pointer to stack +
+  // stack_size (16-byte aligned): call fn(arg) there, then exit_group with
+  // its result (SpawnChild never returns). r8 and r9 survive the syscall.
+  asm volatile(
+      "syscall\n\t"
+      "testq %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xorl %%ebp, %%ebp\n\t"
+      "movq %%r9, %%rdi\n\t"
+      "callq *%%r8\n\t"
+      "movl %%eax, %%edi\n\t"
+      "movl %[exit_group], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "0"(long{SYS_clone3}), "D"(&args), "S"(sizeof(args)), "r"(fn), "r"(arg),
+        [exit_group] "i"(SYS_exit_group)
+      : "rcx", "r11", "memory");
+  if (ret < 0) {
+    errno = static_cast<int>(-ret);
+    return -1;
+  }
+  return static_cast<pid_t>(ret);
+#else
+  (void)stack;
+  (void)stack_size;
+  (void)plan;
+  errno = ENOSYS;
+  return -1;
+#endif
 }
 
 }  // namespace
@@ -218,8 +290,14 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   // thread's stack, which the child has to itself while this thread is
   // suspended in clone().
   alignas(64) char child_stack[16384];
-  pid_t child = clone(&SpawnChild, child_stack + sizeof(child_stack),
-                      CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  plan.handlers_cleared = true;
+  pid_t child = CloneClearingHandlers(child_stack, sizeof(child_stack), &plan);
+  if (child < 0 && (errno == ENOSYS || errno == EINVAL || errno == EPERM)) {
+    // No clone3, or no CLONE_CLEAR_SIGHAND: the child resets the handlers.
+    plan.handlers_cleared = false;
+    child = clone(&SpawnChild, child_stack + sizeof(child_stack),
+                  CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  }
   int clone_errno = errno;
   sigset_t wait_mask = old_mask;
   for (int sig = 1; sig < NSIG; ++sig) {
