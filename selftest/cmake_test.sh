@@ -70,6 +70,14 @@ for f in lib/cmake/ipcfault/ipcfaultConfig.cmake lib/pkgconfig/ipcfault.pc \
   [[ -e "$prefix/$f" ]] || { echo "cmake_test: $prefix/$f was not installed" >&2; exit 1; }
 done
 
+# The fence: no internal/ header is installed (docs/call_spec.md, "Fences").
+internal_headers=$(cd "$prefix/include" && find . -path '*/internal/*' -type f)
+[[ -z "$internal_headers" ]] || {
+  echo "$internal_headers" >&2
+  echo "cmake_test: these internal headers were installed" >&2
+  exit 1
+}
+
 # Outside Bazel's runfiles and from elsewhere, the command finds its preload
 # library in ../lib/ipcfault/: bash's connect() to /dev/tcp fails as armed
 # (for real, a loopback port with no listener refuses), and the fire is
