@@ -66,8 +66,9 @@ constexpr FailureStyle MockedFailure(FailureStyle style) {
 
 // How ReturnErrno fails the Sys method with result `Result` and arguments
 // `Args` (a std::tuple), looked up in the call spec by signature; sets
-// *ambiguous if rows of that signature fail differently (pthread_sigmask
-// returns the error, sigprocmask -1 and errno). sys_spec_test checks that
+// *ambiguous if rows of that signature fail differently (of two rows with
+// one signature, one may return the error and the other -1 and errno).
+// sys_spec_test checks that
 // every row's signature finds its own, or is ambiguous.
 template <typename Result, typename Args>
 constexpr FailureStyle FailureStyleOfSignature(bool* ambiguous = nullptr) {
