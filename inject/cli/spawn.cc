@@ -233,8 +233,9 @@ const std::vector<int>& ForwardedSignals() {
 // context, and a sanitizer that defers handlers cannot delay a forward.
 //
 // The child is started as glibc's posix_spawn starts it (which cannot be
-// used itself: it has no PR_SET_PDEATHSIG): clone(CLONE_VM | CLONE_VFORK)
-// on a stack of its own, so the parent's page tables are not copied (a
+// used itself: it has no PR_SET_PDEATHSIG): clone3(CLONE_VM | CLONE_VFORK |
+// CLONE_CLEAR_SIGHAND), or clone(CLONE_VM | CLONE_VFORK), on a stack of its
+// own, so the parent's page tables are not copied (a
 // fork of this process costs more than the exec that follows), and the
 // parent resumes once the child has exec'd or exited; an exec failure's
 // errno comes back through the memory they share.
