@@ -317,6 +317,27 @@ TEST_F(ControlTest, WhenCountsFromArming) {
   EXPECT_EQ(result.exit_code(), 0) << result;
 }
 
+// A rule armed through the region keeps its site= (call-stack hash): one
+// whose stack no call has is armed, listed with its site, and fails
+// nothing; the server keeps serving. (The region once dropped site=, and the
+// rule failed every accept.)
+TEST_F(ControlTest, SiteIsKept) {
+  const int port = Start({EchoServer(), "--port=0"});
+  ASSERT_GT(port, 0);
+  IPCFAULT_ASSERT_OK_AND_ASSIGN(Controller control, Controller::Connect(socket_path_));
+  ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> ids,
+                       control.Arm("accept:error=EMFILE:site=1"));
+  ASSERT_EQ(Echo(port, "one"), "one");
+  ASSERT_EQ(Echo(port, "two"), "two");
+  ASSERT_OK_AND_ASSIGN(std::vector<ControlledRule> rules, control.List());
+  ASSERT_THAT(rules, SizeIs(1));
+  EXPECT_EQ(rules[0].text, "accept:error=EMFILE:site=000000000001");
+  EXPECT_EQ(rules[0].matched, 0u);
+  EXPECT_EQ(rules[0].fired, 0u);
+  Result result = Stop();
+  EXPECT_EQ(result.exit_code(), 0) << result;
+}
+
 // Disarming never waits for a call that is being decided or applied (gofail
 // issue 64: a sleeping failpoint blocked its own deactivation): the accept
 // sleeping in delay_enter= holds nothing the disarm needs.

@@ -303,6 +303,7 @@ absl::StatusOr<std::vector<uint32_t>> ControlServer::Arm(const std::vector<Rule>
     out.times = rule.times;
     out.probability = rule.probability;
     out.as_strace = rule.as_strace;
+    out.site = rule.site;
     if (rule.seed.has_value()) {
       out.seed = *rule.seed;
     } else if (rule.probability < 1.0) {

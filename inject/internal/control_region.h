@@ -54,7 +54,7 @@
 namespace ipcfault::inject_internal {
 
 inline constexpr uint64_t kControlMagic = 0x6c72746374666370;  // "pcftctrl"
-inline constexpr uint32_t kControlVersion = 1;
+inline constexpr uint32_t kControlVersion = 2;
 // Rules a run can arm in all (ids are not reused). The region is a sparse
 // memfd: only the slots used take memory.
 inline constexpr uint32_t kControlMaxRules = 16384;
@@ -88,6 +88,7 @@ struct ControlRule {
   double probability;
   uint64_t seed;               // resolved by the hub (rule's seed= or the run's)
   bool as_strace;              // as=strace (docs/fidelity.md)
+  uint64_t site;               // site= : a call-stack hash; 0 = any
   char text[kControlTextMax];  // canonical text, NUL-terminated
 };
 

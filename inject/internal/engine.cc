@@ -613,7 +613,7 @@ void DecideControlled(const ControlRegion& region, const CallSite& site, CallMas
     armed.fd = rule.fd;
     armed.port = rule.port;
     armed.sig = rule.sig;
-    armed.site = 0;  // the control region's rules carry no site=
+    armed.site = rule.site;
     armed.thread = 0;
     armed.predicate = nullptr;
     armed.action = rule.action;

@@ -55,6 +55,7 @@
 #include "absl/strings/string_view.h"
 #include "ipcfault/inject/internal/arm_rules.h"
 #include "ipcfault/inject/internal/arming.h"
+#include "ipcfault/inject/internal/call_stack.h"
 #include "ipcfault/inject/internal/control_attach.h"
 #include "ipcfault/inject/internal/control_region.h"
 #include "ipcfault/inject/internal/engine.h"
@@ -355,6 +356,10 @@ void Init() {
   // scenario).
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
+  // A rule armed later through the region may carry site=: the stack walk's
+  // first call (which allocates and takes locks) happens now, not inside a
+  // call being decided (call_stack.h).
+  if (controlled) WarmCallStack();
   if (!source.empty() || controlled) {
     // No absl::Status on this path (docs/run.md, "A libc-only preload library").
     std::vector<Rule> parsed;
