@@ -91,6 +91,11 @@ struct ArgRoles {
   int8_t result = -1;    // an out-pointer a faked success (retval=0) empties
   int8_t flags = -1;     // send flags: MSG_NOSIGNAL holds back SIGPIPE
   bool fd_defaults_to_socket = false;  // fd= defaults to socket (read/write)
+  int8_t program = -1;   // the program an exec or posix_spawn runs: its path,
+                         //   the name it looks up in $PATH (searches_path),
+                         //   or its fd (fexecve)
+  int8_t envp = -1;      //   and its environment (-1: the caller's environ)
+  bool searches_path = false;
 };
 
 // The scenario keys, as bits, for CallInfo::keys.
