@@ -19,7 +19,8 @@ namespace {
 // it to sockets). %io: the calls that move or wait for data, and close.
 // %signal: sending signals and changing dispositions or masks. %process:
 // creating, reaping and signalling processes, and running programs (exec,
-// posix_spawn).
+// posix_spawn). %exec: the calls that run a program, whatever libc function
+// the program called (strace sees execve for every one).
 
 // Keys every call accepts.
 constexpr uint32_t kCommon = kKeyAs | kKeyError | kKeyRetval | kKeySignal | kKeyDelayEnter |
@@ -80,6 +81,7 @@ constexpr CallSetInfo kCallSets[] = {
     {kSetSignal, "%signal", "sending signals and changing dispositions or masks"},
     {kSetProcess, "%process", "creating, reaping and signalling processes; exec, posix_spawn"},
     {kSetPoll, "%poll", "the waiting calls, and those that set up what is waited on"},
+    {kSetExec, "%exec", "every call that runs a program (strace's execve): exec*, posix_spawn*"},
     {0, "all", "every call in the table"},
 };
 

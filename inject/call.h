@@ -53,13 +53,15 @@ constexpr int CountOf(CallMask mask) {
          std::popcount(static_cast<uint64_t>(mask >> 64));
 }
 
-// The named call sets of the scenario language (%net, %io, %signal, %process).
+// The named call sets of the scenario language (%net, %io, %signal, %process,
+// %poll, %exec).
 enum CallSetBits : uint8_t {
   kSetNet = 1 << 0,
   kSetIo = 1 << 1,
   kSetSignal = 1 << 2,
   kSetProcess = 1 << 3,
   kSetPoll = 1 << 4,  // the waiting calls, and those that set up what is waited on
+  kSetExec = 1 << 5,  // the calls that run a program: the exec family, posix_spawn
 };
 
 // How a call reports failure; decides what an injected error= does.

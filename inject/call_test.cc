@@ -101,6 +101,7 @@ TEST(CallTableTest, ExecAndSpawnRows) {
     EXPECT_EQ(info.roles.program >= 0, exec || spawn) << info.name;
     if (!exec && !spawn) continue;
     EXPECT_TRUE(In(info.call, kSetProcess)) << info.name;
+    EXPECT_TRUE(In(info.call, kSetExec)) << info.name;
     EXPECT_FALSE(Has(info.call, kKeyRetval)) << info.name;
     EXPECT_EQ(info.failure,
               spawn ? FailureStyle::kReturnsErrno : FailureStyle::kMinusOneErrno)
@@ -207,6 +208,8 @@ TEST(CallTableTest, SetsAsDocumented) {
             "tgkill sigqueue ");
   EXPECT_EQ(members(kSetProcess),
             "kill pidfd_send_signal fork waitpid tgkill sigqueue wait wait3 wait4 waitid vfork "
+            "execve execv execvp execvpe fexecve execl execlp execle posix_spawn posix_spawnp ");
+  EXPECT_EQ(members(kSetExec),
             "execve execv execvp execvpe fexecve execl execlp execle posix_spawn posix_spawnp ");
   EXPECT_EQ(members(kSetPoll),
             "poll epoll_wait eventfd select pselect ppoll epoll_pwait epoll_pwait2 epoll_create "

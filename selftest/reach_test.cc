@@ -23,6 +23,7 @@
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/faults.h"
 #include "ipcfault/inject/scenario.h"
+#include "ipcfault/inject/sys.h"
 #include "ipcfault/selftest/reach_calls.h"
 #include "ipcfault/testing/status_matchers.h"
 
@@ -191,6 +192,63 @@ TEST(ExecInProcess, ARuleOnExecvLeavesExeclAlone) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "execl did not run /bin/true: status " << status;
+}
+
+// %exec is the exec whatever the entry point (strace's execve): each fails
+// in its own way.
+TEST(ExecInProcess, ExecSetFailsEveryEntryPoint) {
+  ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults, ipcfault::Arm("%exec:error=ENOENT"));
+  char* const argv[] = {const_cast<char*>("false"), nullptr};
+  errno = 0;
+  EXPECT_EQ(::execv("/bin/false", argv), -1);
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_EQ(::execlp("false", "false", nullptr), -1);
+  EXPECT_EQ(errno, ENOENT);
+  pid_t pid = -7;
+  errno = 0;
+  EXPECT_EQ(::posix_spawn(&pid, "/bin/false", nullptr, nullptr, argv, environ), ENOENT);
+  EXPECT_EQ(errno, 0);
+  EXPECT_EQ(faults.fired(0), 3u);
+}
+
+// RealSys's Execl, Execlp and Execle make the variadic calls with argv's
+// entries (a rule on execl sees Sys::Execl), envp included; past 32
+// arguments the same exec through execv.
+TEST(ExecInProcess, RealSysExeclPassesArgvOneByOne) {
+  ipcfault::Sys& sys = ipcfault::RealSys();
+  char* const argv[] = {const_cast<char*>("false"), nullptr};
+  {
+    ASSERT_OK_AND_ASSIGN(ipcfault::ScopedFaults faults,
+                         ipcfault::Arm("execl,execlp,execle:error=EPERM"));
+    errno = 0;
+    EXPECT_EQ(sys.Execl("/bin/false", argv), -1);
+    EXPECT_EQ(errno, EPERM);
+    EXPECT_EQ(sys.Execlp("false", argv), -1);
+    EXPECT_EQ(sys.Execle("/bin/false", argv, environ), -1);
+    EXPECT_EQ(faults.fired(0), 3u);
+  }
+  // In children: the shell sees each argument and the environment given.
+  char* const env[] = {const_cast<char*>("X=y"), nullptr};
+  std::vector<std::string> many = {"sh", "-c", "test \"$X$0$#\" = yz33", "z"};
+  for (int i = 0; i < 33; ++i) many.push_back("a");  // 37 in all: past 32
+  std::vector<char*> many_argv;
+  for (std::string& a : many) many_argv.push_back(a.data());
+  many_argv.push_back(nullptr);
+  char* const few_argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                            const_cast<char*>("test \"$X$0$#\" = yz1"), const_cast<char*>("z"),
+                            const_cast<char*>("b"), nullptr};
+  for (char* const* args : {static_cast<char* const*>(few_argv),
+                            static_cast<char* const*>(many_argv.data())}) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      sys.Execle("/bin/sh", args, env);
+      ::_exit(100);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  }
 }
 
 // posix_spawn fails as it does: the error number returned, errno untouched,
