@@ -48,6 +48,10 @@ class MockSys : public Sys {
  public:
   // Delegates every call to `real` unless an expectation says otherwise.
   explicit MockSys(Sys& real = RealSys());
+  // Out of line (mock_sys.cc), with the constructor: the class's key
+  // function, so its vtable, the mock methods and the default actions of
+  // every call are compiled once, not in every test that includes this.
+  ~MockSys() override;
 
 #define IPCFAULT_CALL(name, Camel, RET, PARAMS, ...) \
   MOCK_METHOD(RET, Camel, PARAMS, (override));
@@ -66,8 +70,9 @@ constexpr FailureStyle MockedFailure(FailureStyle style) {
 
 // How ReturnErrno fails the Sys method with result `Result` and arguments
 // `Args` (a std::tuple), looked up in the call spec by signature; sets
-// *ambiguous if rows of that signature fail differently (pthread_sigmask
-// returns the error, sigprocmask -1 and errno). sys_spec_test checks that
+// *ambiguous if rows of that signature fail differently (of two rows with
+// one signature, one may return the error and the other -1 and errno).
+// sys_spec_test checks that
 // every row's signature finds its own, or is ambiguous.
 template <typename Result, typename Args>
 constexpr FailureStyle FailureStyleOfSignature(bool* ambiguous = nullptr) {
@@ -168,17 +173,6 @@ inline ::testing::PolymorphicAction<inject_internal::ReturnErrnoAction>
 ReturnErrno(int error) {
   return ::testing::MakePolymorphicAction(
       inject_internal::ReturnErrnoAction(error));
-}
-
-// Implementation details follow.
-
-inline MockSys::MockSys(Sys& real) {
-  using ::testing::Invoke;
-#define IPCFAULT_CALL(name, Camel, ...) \
-  ON_CALL(*this, Camel).WillByDefault(Invoke(&real, &Sys::Camel));
-#include "ipcfault/inject/call_spec.inc"
-  ON_CALL(*this, Freeaddrinfo)
-      .WillByDefault(Invoke(&real, &Sys::Freeaddrinfo));
 }
 
 }  // namespace ipcfault
