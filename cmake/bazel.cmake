@@ -13,7 +13,9 @@
 #   local_defines include_prefix alwayslink linkstatic testonly size tags
 #   visibility outs cmd tools toolchains executable;
 #   values: strings, lists, +, glob([...], exclude = [...]), True/False,
-#   numbers, names assigned earlier in the same file (X = [...]).
+#   numbers, names assigned earlier in the same file (X = [...]),
+#   select({...}) (its "//conditions:default" branch: config_setting rules
+#   are Bazel's configurations, and are skipped here).
 #   Labels: "//pkg:name", ":name", "file" in the package, "@abseil-cpp//...",
 #   "@googletest//:gtest(_main)", "@google_benchmark//:benchmark(_main)".
 #
@@ -141,6 +143,43 @@ function(_ipcf_eval out where pkg vars_prefix)
         endforeach()
         list(SORT kept)
         list(APPEND result ${kept})
+      elseif(call AND tok STREQUAL "select")
+        # select({..., "//conditions:default": VALUE}): CMake has no Bazel
+        # configurations (config_setting), so it takes the default branch.
+        set(depth 0)
+        set(j ${next})
+        set(state seek)
+        set(branch "")
+        while(j LESS n)
+          list(GET tokens ${j} t)
+          if(t MATCHES "^(\\(|<LB>|{)$")
+            math(EXPR depth "${depth} + 1")
+          elseif(t MATCHES "^(\\)|<RB>|})$")
+            math(EXPR depth "${depth} - 1")
+            if(depth EQUAL 0)
+              break()
+            endif()
+          endif()
+          if(state STREQUAL "take")
+            if(depth LESS 2 OR (depth EQUAL 2 AND t STREQUAL ","))
+              set(state done)
+            else()
+              list(APPEND branch "${t}")
+            endif()
+          elseif(state STREQUAL "colon" AND t STREQUAL ":")
+            set(state take)
+          elseif(state STREQUAL "seek" AND depth EQUAL 2
+                 AND t STREQUAL "\"//conditions:default\"")
+            set(state colon)
+          endif()
+          math(EXPR j "${j} + 1")
+        endwhile()
+        if(NOT state STREQUAL "done" AND NOT state STREQUAL "take")
+          _ipcf_fail("${where}" "select() without a \"//conditions:default\" branch")
+        endif()
+        set(i ${j})
+        _ipcf_eval(chosen "${where}" "${pkg}" "${vars_prefix}" ${branch})
+        list(APPEND result ${chosen})
       elseif(call)
         _ipcf_fail("${where}" "the function ${tok}() is not supported")
       else()
@@ -236,7 +275,7 @@ function(_ipcf_read_package pkg)
     if(NOT second STREQUAL "(")
       _ipcf_fail("${rel}" "cannot read the statement starting '${head} ${second}'")
     endif()
-    if(head MATCHES "^(load|package|exports_files|licenses)$")
+    if(head MATCHES "^(load|package|exports_files|licenses|config_setting)$")
       continue()
     endif()
     # Split the call's arguments at depth-1 commas.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -113,20 +114,37 @@ absl::StatusOr<ElfInfo> ReadElf(const File& file, const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": malformed ELF header (bad class)"));
   }
+  // The whole table in one read (at most 65535 entries of a few dozen
+  // bytes); p_type is the first field of an entry in both classes.
+  std::vector<unsigned char> table(size_t{phnum} * phentsize);
+  if (!table.empty() &&
+      !file.ReadAt(table.data(), table.size(), static_cast<off_t>(phoff))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": truncated ELF program header table"));
+  }
   for (uint16_t i = 0; i < phnum; ++i) {
-    uint32_t type;  // p_type is the first field in both classes
-    if (!file.ReadAt(&type, sizeof(type),
-                     static_cast<off_t>(phoff + uint64_t{i} * phentsize))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": truncated ELF program header table"));
-    }
+    uint32_t type;
+    memcpy(&type, table.data() + size_t{i} * phentsize, sizeof(type));
     if (type == PT_INTERP) info.has_interp = true;
   }
   return info;
 }
 
+// This binary's ELF header, where the linker maps it (GNU ld, gold and lld
+// define __ehdr_start); null if the linker did not.
+extern "C" const unsigned char __ehdr_start[] __attribute__((weak, visibility("hidden")));
+
 absl::StatusOr<ElfInfo> OwnElf() {
-  static const absl::StatusOr<ElfInfo>* const own = [] {
+  static const absl::StatusOr<ElfInfo>* const own = []() -> absl::StatusOr<ElfInfo>* {
+    if (__ehdr_start != nullptr && memcmp(__ehdr_start, ELFMAG, SELFMAG) == 0) {
+      // In memory: no file to open and read.
+      ElfInfo info;
+      info.elf_class = __ehdr_start[EI_CLASS];
+      uint16_t machine;  // e_machine: at 18 in both classes
+      memcpy(&machine, __ehdr_start + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+      info.machine = machine;
+      return new absl::StatusOr<ElfInfo>(info);
+    }
     File self("/proc/self/exe");
     unsigned char ident[EI_NIDENT];
     if (self.fd() < 0 || !self.ReadAt(ident, sizeof(ident), 0)) {
@@ -158,7 +176,8 @@ absl::Status CheckPreloadableAt(const std::string& path, int depth) {
   if (inject_internal::DescribeExecFile(file.fd(), &exec_file)) {
     char buf[128];
     if (const char* why = inject_internal::SecureExecReason(
-            inject_internal::CurrentCredentials(), exec_file, buf, sizeof(buf))) {
+            inject_internal::CurrentCredentials(exec_file.has_caps), exec_file,
+            buf, sizeof(buf))) {
       return absl::FailedPreconditionError(absl::StrCat(
           path, " would run in secure-execution mode (", why,
           "), where the dynamic loader ignores LD_PRELOAD, so no fault could "

@@ -2,13 +2,18 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -164,6 +169,48 @@ TEST_F(ProgramTest, SetUserIdProgramOfAnotherOwnerIsRefused) {
   EXPECT_THAT(CheckPreloadable(path),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("set-user-ID")));
+}
+
+// File capabilities make an exec secure for a user who is not root, not
+// for root. A permitted capability that is not effective counts only
+// through the process's bounding set, which is read only for a file that
+// has file capabilities: this checks it is read then.
+TEST_F(ProgramTest, FileCapabilitiesAreRefusedForAUserNotForRoot) {
+  std::string path = Write("caps", Elf64(true));
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to set file capabilities";
+  if (prctl(PR_CAPBSET_READ, CAP_NET_BIND_SERVICE, 0, 0, 0) != 1) {
+    GTEST_SKIP() << "CAP_NET_BIND_SERVICE is not in the bounding set";
+  }
+  vfs_cap_data caps = {};
+  caps.magic_etc = VFS_CAP_REVISION_2;  // not effective
+  caps.data[0].permitted = 1u << CAP_NET_BIND_SERVICE;
+  if (setxattr(path.c_str(), "security.capability", &caps, XATTR_CAPS_SZ_2, 0) != 0) {
+    GTEST_SKIP() << "cannot set file capabilities here: " << strerror(errno);
+  }
+  EXPECT_THAT(CheckPreloadable(path), IsOk()) << "root: not secure-exec";
+  // As uid 65534, in a child. It reaches the file through /proc/self/fd
+  // (opened before setuid), needing no search permission on its directory.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  std::string by_fd = absl::StrCat("/proc/self/fd/", fd);
+  pid_t child = fork();
+  ASSERT_GE(child, 0) << strerror(errno);
+  if (child == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) {
+      _exit(77);  // uid 65534 unmapped (Bazel's sandbox)
+    }
+    absl::Status s = CheckPreloadable(by_fd);
+    _exit(s.code() == absl::StatusCode::kFailedPrecondition &&
+                  absl::StrContains(s.message(), "file capabilities")
+              ? 0
+              : 1);
+  }
+  close(fd);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot become uid 65534 here";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "uid 65534: refused for its file capabilities";
 }
 
 TEST_F(ProgramTest, FindProgramSearchesPathLikeExecvp) {

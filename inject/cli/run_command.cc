@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -151,8 +152,25 @@ std::string Basename(absl::string_view path) {
                                                       : path.substr(slash + 1));
 }
 
+// The canonical absolute path of an existing file, as realpath(3) gives
+// it, but from the kernel's own name for the open file (/proc/self/fd): an
+// open and a readlink where realpath reads every component's link.
 std::optional<std::string> RealPath(const std::string& path) {
   char resolved[PATH_MAX];
+  int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char link[32];
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, resolved, sizeof(resolved));
+  close(fd);
+  // A name that is not a plain absolute path (no /proc; a file deleted
+  // meanwhile, "... (deleted)"; one outside this process's root): ask
+  // realpath(3).
+  if (n > 0 && static_cast<size_t>(n) < sizeof(resolved) && resolved[0] == '/' &&
+      !absl::EndsWith(absl::string_view(resolved, static_cast<size_t>(n)),
+                      " (deleted)")) {
+    return std::string(resolved, static_cast<size_t>(n));
+  }
   if (realpath(path.c_str(), resolved) == nullptr) return std::nullopt;
   return std::string(resolved);
 }
@@ -238,7 +256,13 @@ absl::StatusOr<std::string> SearchPreloadLibrary(const std::string& argv0) {
     return *path;
   }
   std::string exe;
-  if (std::optional<std::string> self = RealPath("/proc/self/exe")) exe = *self;
+  // The kernel's name for this binary: canonical already.
+  char self[PATH_MAX];
+  if (ssize_t n = readlink("/proc/self/exe", self, sizeof(self));
+      n > 0 && static_cast<size_t>(n) < sizeof(self)) {
+    exe.assign(self, static_cast<size_t>(n));
+    if (absl::EndsWith(exe, " (deleted)")) exe.clear();
+  }
 
   std::vector<std::string> candidates;
   auto add_runfiles = [&](const std::string& root) {

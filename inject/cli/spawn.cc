@@ -2,14 +2,18 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -27,18 +31,6 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
   out.push_back(nullptr);
   return out;
-}
-
-// Writes all of `n` bytes, retrying EINTR; async-signal-safe.
-void WriteAll(int fd, const void* data, size_t n) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
 }
 
 // The controlling terminal, if this process's group is its foreground
@@ -60,6 +52,174 @@ void GiveTerminal(int tty, pid_t pgid) {
   if (tty >= 0) tcsetpgrp(tty, pgid);
 }
 
+// The child's side of SpawnAndWait, between clone() and execve(). It shares
+// the parent's memory (CLONE_VM) while the parent waits for its exec
+// (CLONE_VFORK), so it does raw system calls only: no libc function that
+// keeps state (errno aside, which only the waiting thread reads), no
+// sanitizer interceptor (they keep per-thread state the parent owns), no
+// allocation.
+struct ChildPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const int* inherit_fds;
+  size_t inherit_count;
+  int tty;               // the terminal to give the new group, or -1
+  pid_t parent;
+  bool chld_ignored;     // SIGCHLD was SIG_IGN before SpawnAndWait
+  bool handlers_cleared;  // by clone3(CLONE_CLEAR_SIGHAND)
+  sigset_t exec_mask;    // the mask the program starts with
+  volatile int exec_errno;  // set by the child if execve fails
+};
+
+// The kernel's struct sigaction (rt_sigaction's), as on x86-64 and arm64;
+// glibc's differs. Only SIG_DFL and SIG_IGN are set through it, which need
+// no restorer.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+#if !defined(__x86_64__) && !defined(__aarch64__)
+#error "KernelSigaction: check the kernel's struct sigaction on this architecture"
+#endif
+
+constexpr size_t kKernelSigsetSize = sizeof(uint64_t);
+
+__attribute__((no_sanitize("address", "thread", "undefined"))) [[noreturn]] void
+ChildExit(int code) {
+  for (;;) syscall(SYS_exit_group, code);
+}
+
+__attribute__((no_sanitize("address", "thread", "undefined"))) int SpawnChild(
+    void* arg) {
+  ChildPlan* plan = static_cast<ChildPlan*>(arg);
+  // It dies with its parent, even one killed by SIGKILL; if the parent is
+  // already gone, it does not start at all.
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (syscall(SYS_getppid) != plan->parent) ChildExit(128 + SIGKILL);
+  // Its own process group, the terminal's foreground one: it is that before
+  // it execs, and the parent resumes only after the exec, so there is no
+  // window where the program could read the terminal from a background
+  // group.
+  syscall(SYS_setpgid, 0, 0);
+  if (plan->tty >= 0) {
+    pid_t self = static_cast<pid_t>(syscall(SYS_getpid));
+    syscall(SYS_ioctl, plan->tty, TIOCSPGRP, &self);
+  }
+  // Every signal is blocked here (the parent blocked them all before the
+  // clone). A handler of the parent's must not run in this child, which
+  // shares its memory, once the program's mask is restored: set every
+  // handled signal to SIG_DFL (exec would, a moment later); an ignored one
+  // stays ignored, as exec keeps it. clone3's CLONE_CLEAR_SIGHAND did that
+  // already, where the kernel has it; else a query per signal. SIGCHLD goes
+  // back to what it was before the parent set SIG_DFL for its wait.
+  for (int sig = 1; sig < 65 && !plan->handlers_cleared; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction current;
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &current, kKernelSigsetSize) != 0) {
+      continue;
+    }
+    void (*want)(int) = current.handler;
+    if (sig == SIGCHLD && plan->chld_ignored) {
+      want = SIG_IGN;
+    } else if (current.handler != SIG_IGN) {
+      want = SIG_DFL;
+    }
+    if (want == current.handler) continue;
+    KernelSigaction next;
+    next.handler = want;
+    next.flags = 0;
+    next.restorer = nullptr;
+    next.mask = 0;
+    syscall(SYS_rt_sigaction, sig, &next, nullptr, kKernelSigsetSize);
+  }
+  if (plan->handlers_cleared && plan->chld_ignored) {
+    KernelSigaction ignore;
+    ignore.handler = SIG_IGN;
+    ignore.flags = 0;
+    ignore.restorer = nullptr;
+    ignore.mask = 0;
+    syscall(SYS_rt_sigaction, SIGCHLD, &ignore, nullptr, kKernelSigsetSize);
+  }
+  for (size_t i = 0; i < plan->inherit_count; ++i) {
+    int fd = plan->inherit_fds[i];
+    long flags = syscall(SYS_fcntl, fd, F_GETFD);
+    if (flags >= 0) syscall(SYS_fcntl, fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  // glibc's sigset_t begins with the kernel's 64-bit set.
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &plan->exec_mask, nullptr,
+          kKernelSigsetSize);
+  long rc = syscall(SYS_execve, plan->path, plan->argv, plan->envp);
+  // syscall() returned -1 and set errno (the waiting thread's: harmless).
+  (void)rc;
+  plan->exec_errno = errno != 0 ? errno : ENOEXEC;
+  ChildExit(127);
+}
+
+// clone3(2)'s argument (the kernel's struct clone_args, version 0).
+struct CloneArgs {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+};
+constexpr uint64_t kCloneClearSighand = 0x100000000ULL;  // Linux 5.5
+
+// Starts SpawnChild(plan) on `stack` as clone(CLONE_VM | CLONE_VFORK) does,
+// with every signal handler reset in the child by the kernel
+// (CLONE_CLEAR_SIGHAND): the child's pid, or -1 with errno set (ENOSYS
+// where the kernel, or a seccomp filter, has no clone3). glibc wraps
+// clone3 for its own use only, so the system call is made here, with the
+// child's first instructions switching to its function on its new stack.
+pid_t CloneClearingHandlers(char* stack, size_t stack_size, ChildPlan* plan) {
+#if defined(__x86_64__) && defined(SYS_clone3)
+  CloneArgs args = {};
+  args.flags = CLONE_VM | CLONE_VFORK | kCloneClearSighand;
+  args.exit_signal = SIGCHLD;
+  args.stack = reinterpret_cast<uint64_t>(stack);
+  args.stack_size = stack_size;
+  long ret;
+  register int (*fn)(void*) asm("r8") = &SpawnChild;
+  register ChildPlan* arg asm("r9") = plan;
+  // In the child, the kernel has set the stack pointer to stack +
+  // stack_size (16-byte aligned): call fn(arg) there, then exit_group with
+  // its result (SpawnChild never returns). r8 and r9 survive the syscall.
+  asm volatile(
+      "syscall\n\t"
+      "testq %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xorl %%ebp, %%ebp\n\t"
+      "movq %%r9, %%rdi\n\t"
+      "callq *%%r8\n\t"
+      "movl %%eax, %%edi\n\t"
+      "movl %[exit_group], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "0"(long{SYS_clone3}), "D"(&args), "S"(sizeof(args)), "r"(fn), "r"(arg),
+        [exit_group] "i"(SYS_exit_group)
+      : "rcx", "r11", "memory");
+  if (ret < 0) {
+    errno = static_cast<int>(-ret);
+    return -1;
+  }
+  return static_cast<pid_t>(ret);
+#else
+  (void)stack;
+  (void)stack_size;
+  (void)plan;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 }  // namespace
 
 const std::vector<int>& ForwardedSignals() {
@@ -71,6 +231,14 @@ const std::vector<int>& ForwardedSignals() {
 // No signal handlers: the forwarded signals and SIGCHLD are blocked and
 // taken synchronously with sigwaitinfo(), so nothing runs in a signal
 // context, and a sanitizer that defers handlers cannot delay a forward.
+//
+// The child is started as glibc's posix_spawn starts it (which cannot be
+// used itself: it has no PR_SET_PDEATHSIG): clone3(CLONE_VM | CLONE_VFORK |
+// CLONE_CLEAR_SIGHAND), or clone(CLONE_VM | CLONE_VFORK), on a stack of its
+// own, so the parent's page tables are not copied (a
+// fork of this process costs more than the exec that follows), and the
+// parent resumes once the child has exec'd or exited; an exec failure's
+// errno comes back through the memory they share.
 absl::StatusOr<int> SpawnAndWait(const std::string& path,
                                  const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env,
@@ -78,12 +246,7 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   std::vector<char*> c_argv = CStrings(argv);
   std::vector<char*> c_env = CStrings(env);
 
-  // The child reports an exec failure's errno on this pipe; a successful
-  // exec closes it (O_CLOEXEC), so the parent reads EOF.
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
-
-  sigset_t waited, blocked, old_mask;
+  sigset_t waited, blocked, old_mask, all;
   sigemptyset(&waited);
   sigaddset(&waited, SIGCHLD);
   // A signal this process ignores (nohup, a background job) stays ignored,
@@ -104,52 +267,59 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   sigaction(SIGCHLD, &dfl, &old_chld);
-  pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
+  // Everything blocked across the clone: no handler may run in the child
+  // before it has reset them (SpawnChild). Then `blocked` on top of the
+  // caller's mask while this thread waits.
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old_mask);
 
-  int tty = ForegroundTerminal();
-  const pid_t parent = getpid();
+  ChildPlan plan;
+  plan.path = path.c_str();
+  plan.argv = c_argv.data();
+  plan.envp = c_env.data();
+  plan.inherit_fds = options.inherit_fds.data();
+  plan.inherit_count = options.inherit_fds.size();
+  plan.tty = ForegroundTerminal();
+  plan.parent = getpid();
+  plan.chld_ignored = old_chld.sa_handler == SIG_IGN;
+  plan.exec_mask = old_mask;
+  plan.exec_errno = 0;
+  int tty = plan.tty;
+
   std::fflush(nullptr);
-  pid_t child = fork();
-  if (child == 0) {
-    // The child, before exec: async-signal-safe calls only. It dies with
-    // its parent, even one killed by SIGKILL; if the parent is already gone,
-    // it does not start at all.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(128 + SIGKILL);
-    // Its own process group, the terminal's foreground one (both here and
-    // in the parent, whichever runs first: no window where the program
-    // could read the terminal from a background group).
-    setpgid(0, 0);
-    GiveTerminal(tty, getpid());
-    sigaction(SIGCHLD, &old_chld, nullptr);
-    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-    close(report[0]);
-    for (int fd : options.inherit_fds) {
-      int flags = fcntl(fd, F_GETFD);
-      if (flags >= 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
-    }
-    execve(path.c_str(), c_argv.data(), c_env.data());
-    int err = errno;
-    WriteAll(report[1], &err, sizeof(err));
-    _exit(127);
+  // The child's stack: it makes system calls only. A block of this
+  // thread's stack, which the child has to itself while this thread is
+  // suspended in clone().
+  alignas(64) char child_stack[16384];
+  plan.handlers_cleared = true;
+  pid_t child = CloneClearingHandlers(child_stack, sizeof(child_stack), &plan);
+  if (child < 0 && (errno == ENOSYS || errno == EINVAL || errno == EPERM)) {
+    // No clone3, or no CLONE_CLEAR_SIGHAND: the child resets the handlers.
+    plan.handlers_cleared = false;
+    child = clone(&SpawnChild, child_stack + sizeof(child_stack),
+                  CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   }
-  int fork_errno = errno;
-  close(report[1]);
+  int clone_errno = errno;
+  sigset_t wait_mask = old_mask;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigismember(&blocked, sig) == 1) sigaddset(&wait_mask, sig);
+  }
+  pthread_sigmask(SIG_SETMASK, &wait_mask, nullptr);
 
   absl::StatusOr<int> result;
   if (child < 0) {
-    result = absl::ErrnoToStatus(fork_errno, "fork");
+    result = absl::ErrnoToStatus(clone_errno, "clone");
   } else {
-    setpgid(child, child);  // EACCES once it has exec'd: then it did it
-    GiveTerminal(tty, child);
-    int exec_errno = 0;
-    ssize_t got;
-    do {
-      got = read(report[0], &exec_errno, sizeof(exec_errno));
-    } while (got < 0 && errno == EINTR);
+    const int exec_errno = plan.exec_errno;
     int status = 0;
     pid_t waited_pid = 0;
+    // The child has exec'd (or failed to, and exited): the parent resumes
+    // only then. Its exec failure: reap it and say why.
+    while (exec_errno != 0 &&
+           (waited_pid = waitpid(child, &status, 0)) < 0 && errno == EINTR) {
+    }
     for (;;) {
+      if (exec_errno != 0) break;
       waited_pid = waitpid(child, &status, WNOHANG | WUNTRACED);
       if (waited_pid < 0 && errno == EINTR) continue;
       if (waited_pid > 0 && WIFSTOPPED(status)) {
@@ -182,7 +352,7 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
         if (kill(-child, sig) != 0) kill(child, sig);
       }
     }
-    if (got == static_cast<ssize_t>(sizeof(exec_errno))) {
+    if (exec_errno != 0) {
       result = absl::ErrnoToStatus(exec_errno, path);
     } else if (waited_pid < 0) {
       result = absl::ErrnoToStatus(errno, "waitpid");
@@ -190,7 +360,6 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
       result = status;
     }
   }
-  close(report[0]);
   GiveTerminal(tty, getpgrp());
   if (tty >= 0) close(tty);
 

@@ -1,7 +1,7 @@
 // inject/cli/spawn.h
 //
 // Running the program under test as a supervisor should (tini and GNU
-// timeout are the models): fork, exec, wait, stdin/stdout/stderr passed
+// timeout are the models): start, exec, wait, stdin/stdout/stderr passed
 // through, and
 //  - its own process group, made the terminal's foreground group when this
 //    process held the terminal, so that each signal reaches it once: typed
@@ -11,7 +11,10 @@
 //  - job control kept: when the program stops (Ctrl-Z), this process takes
 //    the terminal back and stops too, and carries SIGCONT back to it;
 //  - death together: the program gets SIGKILL if this process dies, even by
-//    SIGKILL (PR_SET_PDEATHSIG), so it never runs on under init.
+//    SIGKILL (PR_SET_PDEATHSIG), so it never runs on under init;
+//  - cheap: the child is started as posix_spawn starts one (a clone sharing
+//    this process's memory until it execs, no copy of the page tables), and
+//    does only raw system calls before its exec.
 //
 //   absl::StatusOr<int> status = SpawnAndWait(path, argv, env);
 //   if (status.ok()) return ShellExitCode(*status);

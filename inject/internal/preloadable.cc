@@ -106,13 +106,14 @@ const char* SecureExecReason(const ExecCredentials& creds, const ExecFile& file,
   return nullptr;
 }
 
-ExecCredentials CurrentCredentials() {
+ExecCredentials CurrentCredentials(bool capabilities) {
   ExecCredentials creds = {};
   uid_t saved;
   getresuid(&creds.ruid, &creds.euid, &saved);
   gid_t saved_gid;
   getresgid(&creds.rgid, &creds.egid, &saved_gid);
   creds.no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+  if (!capabilities) return creds;
   __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   if (syscall(SYS_capget, &header, data) == 0) {
@@ -165,7 +166,7 @@ const char* NotPreloadableReason(const char* path) {
   const char* reason = nullptr;
   ExecFile file;
   if (DescribeExecFile(fd, &file)) {
-    reason = SecureExecReason(CurrentCredentials(), file, reason_buf,
+    reason = SecureExecReason(CurrentCredentials(file.has_caps), file, reason_buf,
                               sizeof(reason_buf));
     if (reason == nullptr && S_ISREG(file.mode) && IsStaticElf(fd)) {
       reason = "statically linked";

@@ -54,8 +54,11 @@ struct ExecFile {
 const char* SecureExecReason(const ExecCredentials& creds, const ExecFile& file,
                              char* buf, size_t size);
 
-// This process's credentials.
-ExecCredentials CurrentCredentials();
+// This process's credentials. Its capability sets (a capget and two prctl
+// calls per capability) only with `capabilities`: SecureExecReason needs
+// them only for a file that has file capabilities (ExecFile::has_caps), and
+// leaves them unread otherwise.
+ExecCredentials CurrentCredentials(bool capabilities = true);
 
 // The ExecFile of the open file `fd`; false if fstat fails.
 bool DescribeExecFile(int fd, ExecFile* file);
