@@ -18,7 +18,9 @@ namespace {
 // lookup (the read/write family included: its default fd=socket filter keeps
 // it to sockets). %io: the calls that move or wait for data, and close.
 // %signal: sending signals and changing dispositions or masks. %process:
-// creating, reaping and signalling processes.
+// creating, reaping and signalling processes, and running programs (exec,
+// posix_spawn). %exec: the calls that run a program, whatever libc function
+// the program called (strace sees execve for every one).
 
 // Keys every call accepts.
 constexpr uint32_t kCommon = kKeyAs | kKeyError | kKeyRetval | kKeySignal | kKeyDelayEnter |
@@ -32,6 +34,9 @@ constexpr uint32_t kTransfer = kOnSocket | kKeyShort;
 constexpr uint32_t kOnFd = kCommon | kKeyFd;
 // The kill family: the signal sent can be filtered.
 constexpr uint32_t kSends = kCommon | kKeySig;
+// The exec family: an exec that succeeds never returns (no retval=) and
+// nothing runs after it (no delay_exit=).
+constexpr uint32_t kExec = kCommon & ~kKeyRetval & ~kKeyDelayExit;
 
 // Each row's documented errors, as an array named after its call, after a
 // leading 0 (a row may list none: alarm cannot fail).
@@ -74,8 +79,9 @@ constexpr CallSetInfo kCallSets[] = {
     {kSetNet, "%net", "every call on a network socket or a name lookup"},
     {kSetIo, "%io", "the calls that move or wait for data, and close"},
     {kSetSignal, "%signal", "sending signals and changing dispositions or masks"},
-    {kSetProcess, "%process", "creating, reaping and signalling processes"},
+    {kSetProcess, "%process", "creating, reaping and signalling processes; exec, posix_spawn"},
     {kSetPoll, "%poll", "the waiting calls, and those that set up what is waited on"},
+    {kSetExec, "%exec", "every call that runs a program (strace's execve): exec*, posix_spawn*"},
     {0, "all", "every call in the table"},
 };
 

@@ -53,13 +53,15 @@ constexpr int CountOf(CallMask mask) {
          std::popcount(static_cast<uint64_t>(mask >> 64));
 }
 
-// The named call sets of the scenario language (%net, %io, %signal, %process).
+// The named call sets of the scenario language (%net, %io, %signal, %process,
+// %poll, %exec).
 enum CallSetBits : uint8_t {
   kSetNet = 1 << 0,
   kSetIo = 1 << 1,
   kSetSignal = 1 << 2,
   kSetProcess = 1 << 3,
   kSetPoll = 1 << 4,  // the waiting calls, and those that set up what is waited on
+  kSetExec = 1 << 5,  // the calls that run a program: the exec family, posix_spawn
 };
 
 // How a call reports failure; decides what an injected error= does.
@@ -91,6 +93,11 @@ struct ArgRoles {
   int8_t result = -1;    // an out-pointer a faked success (retval=0) empties
   int8_t flags = -1;     // send flags: MSG_NOSIGNAL holds back SIGPIPE
   bool fd_defaults_to_socket = false;  // fd= defaults to socket (read/write)
+  int8_t program = -1;   // the program an exec or posix_spawn runs: its path,
+                         //   the name it looks up in $PATH (searches_path),
+                         //   or its fd (fexecve)
+  int8_t envp = -1;      //   and its environment (-1: the caller's environ)
+  bool searches_path = false;
 };
 
 // The scenario keys, as bits, for CallInfo::keys.

@@ -14,6 +14,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::Each;
+using ::testing::IsSupersetOf;
 using ::testing::Lt;
 using ::testing::Optional;
 
@@ -79,9 +80,41 @@ TEST(CallTableTest, EveryCallIsInASetAndAcceptsTheCommonKeys) {
   for (const CallInfo& info : AllCalls()) {
     EXPECT_NE(info.sets, 0) << info.name;
     EXPECT_EQ(info.keys & kCommon, kCommon) << info.name;
-    // vfork's wrapper jumps to the real vfork: nothing runs after it.
-    EXPECT_EQ(Has(info.call, kKeyDelayExit), info.call != Call::kVfork) << info.name;
+    // vfork's wrapper jumps to the real vfork, and an exec that succeeds
+    // never returns: nothing runs after them.
+    const bool execs = info.roles.program >= 0 && info.failure == FailureStyle::kMinusOneErrno;
+    EXPECT_EQ(Has(info.call, kKeyDelayExit), info.call != Call::kVfork && !execs) << info.name;
   }
+}
+
+// The exec family and posix_spawn: each names the program it runs (the
+// preload library checks it), takes no retval= (no value stands for a new
+// program, or for a child never made), and fails as its man page says.
+TEST(CallTableTest, ExecAndSpawnRows) {
+  const absl::flat_hash_set<Call> execs = {Call::kExecve, Call::kExecv,   Call::kExecvp,
+                                           Call::kExecvpe, Call::kFexecve, Call::kExecl,
+                                           Call::kExeclp, Call::kExecle};
+  const absl::flat_hash_set<Call> spawns = {Call::kPosixSpawn, Call::kPosixSpawnp};
+  for (const CallInfo& info : AllCalls()) {
+    const bool exec = execs.contains(info.call);
+    const bool spawn = spawns.contains(info.call);
+    EXPECT_EQ(info.roles.program >= 0, exec || spawn) << info.name;
+    if (!exec && !spawn) continue;
+    EXPECT_TRUE(In(info.call, kSetProcess)) << info.name;
+    EXPECT_TRUE(In(info.call, kSetExec)) << info.name;
+    EXPECT_FALSE(Has(info.call, kKeyRetval)) << info.name;
+    EXPECT_EQ(info.failure,
+              spawn ? FailureStyle::kReturnsErrno : FailureStyle::kMinusOneErrno)
+        << info.name;
+    EXPECT_THAT(info.errors, IsSupersetOf({E2BIG, EACCES, ENOENT, ENOEXEC, ENOMEM, ETXTBSY}))
+        << info.name;
+    EXPECT_EQ(Has(info.call, kKeyFd), info.call == Call::kFexecve) << info.name;
+  }
+  EXPECT_TRUE(GetCallInfo(Call::kExecvp).roles.searches_path);
+  EXPECT_TRUE(GetCallInfo(Call::kPosixSpawnp).roles.searches_path);
+  EXPECT_FALSE(GetCallInfo(Call::kExecve).roles.searches_path);
+  EXPECT_EQ(GetCallInfo(Call::kPosixSpawn).roles.envp, 5);
+  EXPECT_THAT(GetCallInfo(Call::kPosixSpawn).errors, IsSupersetOf({EAGAIN, ENOSYS}));
 }
 
 TEST(CallTableTest, ShortAppliesToTheTransferFamilyOnly) {
@@ -174,7 +207,10 @@ TEST(CallTableTest, SetsAsDocumented) {
             "pthread_sigmask sigsuspend pause sigwait sigwaitinfo sigtimedwait signalfd alarm "
             "tgkill sigqueue ");
   EXPECT_EQ(members(kSetProcess),
-            "kill pidfd_send_signal fork waitpid tgkill sigqueue wait wait3 wait4 waitid vfork ");
+            "kill pidfd_send_signal fork waitpid tgkill sigqueue wait wait3 wait4 waitid vfork "
+            "execve execv execvp execvpe fexecve execl execlp execle posix_spawn posix_spawnp ");
+  EXPECT_EQ(members(kSetExec),
+            "execve execv execvp execvpe fexecve execl execlp execle posix_spawn posix_spawnp ");
   EXPECT_EQ(members(kSetPoll),
             "poll epoll_wait eventfd select pselect ppoll epoll_pwait epoll_pwait2 epoll_create "
             "epoll_create1 epoll_ctl sigsuspend pause sigwait sigwaitinfo sigtimedwait signalfd ");

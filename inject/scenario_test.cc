@@ -285,7 +285,8 @@ TEST(ScenarioTest, EverySetsMembersFormatAsTheSet) {
                                                   {kSetIo, "%io"},
                                                   {kSetSignal, "%signal"},
                                                   {kSetProcess, "%process"},
-                                                  {kSetPoll, "%poll"}};
+                                                  {kSetPoll, "%poll"},
+                                                  {kSetExec, "%exec"}};
   for (const auto& [set, name] : sets) {
     std::vector<std::string> members;
     for (const CallInfo& info : AllCalls()) {

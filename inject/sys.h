@@ -40,7 +40,9 @@ namespace ipcfault {
 // One method per call of the call spec (call_spec.inc), named as its Call
 // (Connect for Call::kConnect), with the libc call's parameters, in the
 // spec's order; and Freeaddrinfo, which cannot fail but frees what
-// Getaddrinfo returns.
+// Getaddrinfo returns. The variadic execl, execlp and execle take an argv
+// (execv's shape): Execl(path, argv) calls execl(path, argv[0], ...,
+// nullptr).
 class Sys {
  public:
   virtual ~Sys() = default;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -135,6 +136,50 @@ bool Reap(pid_t pid) {
   int status = 0;
   return ::syscall(SYS_wait4, pid, &status, 0, nullptr) == pid && WIFEXITED(status) &&
          WEXITSTATUS(status) == 0;
+}
+
+// The program the exec and spawn makers run: exits 0 at once.
+constexpr char kTrue[] = "/bin/true";
+char* const kTrueArgv[] = {const_cast<char*>("true"), nullptr};
+
+// Makes `exec` (an exec call) in a forked child. If it returns (it failed),
+// the child sends back its result and errno through a close-on-exec pipe;
+// if it succeeds, the pipe closes unwritten and /bin/true exits 0: then the
+// outcome is ret 0 with the caller's errno, untouched. Anything else is
+// ret -3.
+ReachOutcome ExecInChild(long (*exec)()) {
+  const int entry_errno = errno;
+  int fds[2];
+  if (::syscall(SYS_pipe2, fds, O_CLOEXEC) != 0) return {-3, errno};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    RawClose(fds[0]);
+    errno = entry_errno;
+    const long ret = exec();
+    const ReachOutcome o = {ret, errno};
+    ::syscall(SYS_write, fds[1], &o, sizeof(o));
+    ::_exit(127);
+  }
+  RawClose(fds[1]);
+  ReachOutcome o = {-3, 0};
+  const long n = pid > 0 ? ::syscall(SYS_read, fds[0], &o, sizeof(o)) : -1;
+  RawClose(fds[0]);
+  int status = 0;
+  if (pid > 0) ::syscall(SYS_wait4, pid, &status, 0, nullptr);
+  if (n == static_cast<long>(sizeof(o))) return o;  // the exec returned
+  if (n == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) return {0, entry_errno};
+  return {-3, 0};
+}
+
+// posix_spawn(p) of /bin/true: its result (the error number, or 0) and
+// errno after it; the child reaped: ret -2 if it did not exit 0.
+ReachOutcome Spawn(bool search) {
+  pid_t pid = 0;
+  const int ret = search ? ::posix_spawnp(&pid, "true", nullptr, nullptr, kTrueArgv, environ)
+                         : ::posix_spawn(&pid, kTrue, nullptr, nullptr, kTrueArgv, environ);
+  ReachOutcome o = {ret, errno};
+  if (ret == 0 && !Reap(pid)) o.ret = -2;
+  return o;
 }
 
 std::vector<ReachCall> MakeCalls() {
@@ -454,6 +499,46 @@ std::vector<ReachCall> MakeCalls() {
          return o;
        },
        Positive},
+      // The exec family, each made in a forked child (in_child): a rule
+      // fires there, and the child reports what the failed exec returned.
+      {"execve",
+       [] { return ExecInChild([]() -> long { return ::execve(kTrue, kTrueArgv, environ); }); },
+       IsZero, false, true},
+      {"execv", [] { return ExecInChild([]() -> long { return ::execv(kTrue, kTrueArgv); }); },
+       IsZero, false, true},
+      {"execvp", [] { return ExecInChild([]() -> long { return ::execvp("true", kTrueArgv); }); },
+       IsZero, false, true},
+      {"execvpe",
+       [] {
+         return ExecInChild([]() -> long { return ::execvpe("true", kTrueArgv, environ); });
+       },
+       IsZero, false, true},
+      {"fexecve",
+       [] {
+         return ExecInChild([]() -> long {
+           const int fd =
+               static_cast<int>(::syscall(SYS_openat, AT_FDCWD, kTrue, O_RDONLY | O_CLOEXEC));
+           return ::fexecve(fd, kTrueArgv, environ);
+         });
+       },
+       IsZero, false, true},
+      {"execl",
+       [] {
+         return ExecInChild([]() -> long { return ::execl(kTrue, "true", nullptr); });
+       },
+       IsZero, false, true},
+      {"execlp",
+       [] {
+         return ExecInChild([]() -> long { return ::execlp("true", "true", nullptr); });
+       },
+       IsZero, false, true},
+      {"execle",
+       [] {
+         return ExecInChild([]() -> long { return ::execle(kTrue, "true", nullptr, environ); });
+       },
+       IsZero, false, true},
+      {"posix_spawn", [] { return Spawn(false); }, IsZero},
+      {"posix_spawnp", [] { return Spawn(true); }, IsZero},
   };
   return calls;
 }

@@ -36,6 +36,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -96,6 +97,10 @@ struct Fallback<Call::kPidfdSendSignal, Fn> {
 ABSL_CONST_INIT RealFunctions real = {
 #define IPCFAULT_CALL(name, Camel, RET, PARAMS, ...) \
   {#name, &::name, Fallback<Call::k##Camel, RET PARAMS>::fn},
+// execl's slot holds the real execv, which its wrapper makes.
+#define IPCFAULT_CALL_VARARGS(name, Camel, RET, PARAMS, ARGS, FAILURE, ROLES, SETS, KEYS, \
+                              ERRORS, via)                                              \
+  {#via, &::via, nullptr},
 #define IPCFAULT_FORTIFIED(name, Camel, slot, ...) {"__" #slot, &::__##slot},
 #include "ipcfault/inject/call_spec.inc"
 };
@@ -428,6 +433,48 @@ void ClearReadiness(const Args& args, bool timed_out) {
   }
 }
 
+// The preload library's check before an exec (interpose_path.h).
+ABSL_CONST_INIT std::atomic<ExecWatch> exec_watch{nullptr};
+
+// "/proc/self/fd/N", the program fexecve runs, into `buf`. Async-signal-safe.
+void FdPath(int fd, char (&buf)[32]) {
+  static constexpr char kPrefix[] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0;
+  unsigned value = fd < 0 ? 0u : static_cast<unsigned>(fd);
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && n < 11);
+  size_t at = 0;
+  for (; kPrefix[at] != '\0'; ++at) buf[at] = kPrefix[at];
+  while (n > 0) buf[at++] = digits[--n];
+  buf[at] = '\0';
+}
+
+// Just before the real call of an exec or posix_spawn (a row with a
+// `program` role): the watch, if one is installed, sees the program and the
+// environment it gets. Preserves errno (the watch does).
+template <ArgRoles kRoles, typename Args>
+void WatchExec(const Args& args) {
+  if constexpr (kRoles.program >= 0) {
+    const ExecWatch watch = exec_watch.load(std::memory_order_acquire);
+    if (watch == nullptr) return;
+    char* const* envp = environ;
+    if constexpr (kRoles.envp >= 0) envp = std::get<kRoles.envp>(args);
+    const auto program = std::get<kRoles.program>(args);
+    if constexpr (std::is_integral_v<decltype(program)>) {
+      char path[32];
+      FdPath(program, path);
+      watch(path, false, envp);
+    } else {
+      watch(program, kRoles.searches_path, envp);
+    }
+  } else {
+    (void)args;
+  }
+}
+
 // The slow path of every call: builds its CallSite, asks the engine, and
 // applies the Injection: fails the call as its FailureStyle says, returns
 // the retval without calling, or makes the real call (whole or short).
@@ -443,6 +490,7 @@ ABSL_ATTRIBUTE_NOINLINE R SlowPath(const RealFunction<R(P...)>& real_fn,
   const CallSite site = SiteOf<kCall, kRoles>(args);
   Injection injection = Enter(site, HoldsBackSigpipe(flags));
   if (ABSL_PREDICT_TRUE(!injection.fired)) {
+    WatchExec<kRoles>(args);
     R result = CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
     if constexpr (kCall == Call::kGetsockopt) {
       ErrnoSaver saver;
@@ -505,12 +553,16 @@ ABSL_ATTRIBUTE_NOINLINE R SlowPath(const RealFunction<R(P...)>& real_fn,
     case Action::kNone:
       break;
   }
+  WatchExec<kRoles>(args);
   R result = CallLimited<kRoles>(real_fn.get(), args, kNoLimit);
   Leave(injection);
   return result;
 }
 
 }  // namespace
+
+void SetExecWatch(ExecWatch watch) { exec_watch.store(watch, std::memory_order_release); }
+bool ExecWatched() { return exec_watch.load(std::memory_order_relaxed) != nullptr; }
 
 Injection EnterCall(const CallSite& site) { return Enter(site); }
 void LeaveCall(const Injection& injection) { Leave(injection); }
@@ -534,6 +586,10 @@ template <typename R, typename... A>
 constexpr bool IsNoexcept(R (*)(A...) noexcept) { return true; }
 template <typename R, typename... A>
 constexpr bool IsNoexcept(R (*)(A...)) { return false; }
+template <typename R, typename... A>
+constexpr bool IsNoexcept(R (*)(A..., ...) noexcept) { return true; }
+template <typename R, typename... A>
+constexpr bool IsNoexcept(R (*)(A..., ...)) { return false; }
 
 // The failure style of each call, for its fortified twins.
 constexpr FailureStyle StyleOf(Call call) {
@@ -560,11 +616,14 @@ constexpr FailureStyle StyleOf(Call call) {
 
 namespace ipcfault::inject_internal {
 // Whether a call takes its slow path with no rule armed on it: getsockopt,
-// while an injected non-blocking connect's SO_ERROR waits to be read.
-template <Call kCall>
+// while an injected non-blocking connect's SO_ERROR waits to be read; an
+// exec or posix_spawn, when the preload library watches them.
+template <Call kCall, ArgRoles kRoles>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool AlsoSlow() {
   if constexpr (kCall == Call::kGetsockopt) {
     return SoErrorRewritesPending();
+  } else if constexpr (kRoles.program >= 0) {
+    return ExecWatched();
   } else {
     return false;
   }
@@ -581,13 +640,16 @@ extern "C" {
 #define IPCFAULT_CALL(name, Camel, RET, PARAMS, ARGS, FAILURE, ROLES, ...) \
   RET name PARAMS IPCFAULT_NOEXCEPT_AS(name) {                            \
     if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel) &&      \
-                          !ii::AlsoSlow<ipcfault::Call::k##Camel>())) {   \
+                          !(ii::AlsoSlow<ipcfault::Call::k##Camel,        \
+                                         ii::k_##name##_roles>()))) {      \
       return ii::real.name.get() ARGS;                                    \
     }                                                                     \
     return IPCFAULT_SLOW_PATH(name, Camel, ARGS);                         \
   }
-// Hand-written wrappers: internal/interpose_process.cc.
+// Hand-written wrappers: vfork in internal/interpose_process.cc, execl,
+// execlp and execle below.
 #define IPCFAULT_CALL_HANDWRITTEN(...)
+#define IPCFAULT_CALL_VARARGS(...)
 #define IPCFAULT_FORTIFIED(name, Camel, slot, RET, PARAMS, ARGS, ROLES, CHECK) \
   RET __##slot PARAMS IPCFAULT_NOEXCEPT_AS(__##slot) {                         \
     if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel)) || CHECK) {  \
@@ -596,6 +658,52 @@ extern "C" {
     return IPCFAULT_SLOW_PATH(slot, Camel, ARGS);                              \
   }
 #include "ipcfault/inject/call_spec.inc"
+
+// execl, execlp, execle: variadic, so no row can forward them. Each gathers
+// its arguments into an argv on the stack (async-signal-safe: exec runs in
+// forked and vforked children) and is then its row's call, in argv shape:
+// its own rules decide, then the real execv, execvp or execve (its
+// real-function slot) runs. A rule on execv does not catch execl (glibc's
+// execl does not call execv either; strace shows both as execve).
+#define IPCFAULT_EXECL_WRAPPER(name, Camel, envp_param, envp_arg)                \
+  int name(const char* file, const char* arg, ...) IPCFAULT_NOEXCEPT_AS(name) {   \
+    va_list count_args;                                                           \
+    va_start(count_args, arg);                                                    \
+    /* glibc declares arg nonnull; a caller may still pass NULL (no          \
+       arguments at all): hide the value from the optimiser. */                   \
+    const char* first = arg;                                                      \
+    asm("" : "+r"(first));                                                        \
+    size_t argc = 0;                                                              \
+    if (first != nullptr) {                                                       \
+      argc = 1;                                                                   \
+      while (va_arg(count_args, const char*) != nullptr) ++argc;                  \
+    }                                                                             \
+    va_end(count_args);                                                           \
+    char* argv[argc + 1];                                                         \
+    va_list args;                                                                 \
+    va_start(args, arg);                                                          \
+    argv[0] = const_cast<char*>(first);                                           \
+    for (size_t i = 1; i < argc; ++i) argv[i] = va_arg(args, char*);              \
+    if (argc > 0) (void)va_arg(args, char*); /* the null pointer */               \
+    argv[argc] = nullptr;                                                         \
+    envp_param;                                                                   \
+    va_end(args);                                                                 \
+    if (ABSL_PREDICT_TRUE(!ii::ArmedFor(ipcfault::Call::k##Camel) &&              \
+                          !(ii::AlsoSlow<ipcfault::Call::k##Camel,                \
+                                         ii::k_##name##_roles>()))) {              \
+      return ii::real.name.get()(file, argv IPCFAULT_SPEC_LEADING_COMMA(envp_arg)); \
+    }                                                                             \
+    return IPCFAULT_SLOW_PATH(name, Camel,                                        \
+                              (file, argv IPCFAULT_SPEC_LEADING_COMMA(envp_arg)));  \
+  }
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wvla"
+IPCFAULT_EXECL_WRAPPER(execl, Execl, (void)0, ())
+IPCFAULT_EXECL_WRAPPER(execlp, Execlp, (void)0, ())
+IPCFAULT_EXECL_WRAPPER(execle, Execle, char* const* envp = va_arg(args, char* const*), (envp))
+#pragma GCC diagnostic pop
+#undef IPCFAULT_EXECL_WRAPPER
 
 // Programs built with _FILE_OFFSET_BITS=64 call sendfile as sendfile64
 // (busybox, nginx, python3): on x86-64 the same function.

@@ -34,6 +34,18 @@ void LeaveCall(const Injection& injection);
 // it, pending or discarded).
 void SignalCallingThread(int sig);
 
+// The preload library's check before an exec (internal/preload_exec.cc):
+// the wrappers of the exec family and posix_spawn (the rows with a
+// `program` role) call it just before the real call, with the program's
+// path (with `search`, the name execvp looks up in $PATH) and the
+// environment the program gets. Installed once, by the preload library's
+// constructor; the linked-in interposer has none. It must be
+// async-signal-safe (exec runs in forked and vforked children) and keep
+// errno. While one is installed, those wrappers take their slow path.
+using ExecWatch = void (*)(const char* path, bool search, char* const envp[]);
+void SetExecWatch(ExecWatch watch);
+bool ExecWatched();
+
 // --- Kernel fidelity (docs/fidelity.md) ------------------------------------
 
 // Whether `fd` is a socket that keeps message boundaries (SOCK_DGRAM,
