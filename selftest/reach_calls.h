@@ -3,8 +3,9 @@
 // One real call per row that issue 12 added to the call table, made on real
 // resources of its own (a pipe, a socketpair, a forked child, a pending
 // signal), so that a test can arm a rule on the call and see what the
-// program saw. Used linked in (inject/interpose_reach_test.cc, with the
-// interposer in the binary) and under `ipcfault run` (reach_probe.cc).
+// program saw. Used linked in (selftest/reach_test.cc, with the
+// interposer in the binary) and under `ipcfault run` (reach_probe.cc, by
+// selftest/reach_run_test.cc).
 //
 //   const ReachCall* c = FindReachCall("epoll_ctl");
 //   ReachOutcome o = c->make();      // the call's return value and errno
