@@ -661,8 +661,19 @@ function(_ipcf_link_deps target id scope)
       _ipcf_source(path gen "${pkg}" "${CMAKE_MATCH_2}")
       string(REPLACE "${whole}" "${path}" opt "${opt}")
     endwhile()
-    if(opt STREQUAL "-lpthread" OR opt STREQUAL "-pthread")
+    if(opt STREQUAL "-static")
+      # //:ipcfault is linked static by Bazel (docs/run.md, "The command's
+      # own start"); here Abseil comes from find_package(absl), whose
+      # targets are shared libraries, which a static link cannot take: the
+      # CMake-built command is dynamic.
+      continue()
+    elseif(opt STREQUAL "-lpthread" OR opt STREQUAL "-pthread")
       target_link_libraries(${target} ${link_scope} Threads::Threads)
+    elseif(opt MATCHES "^-Wl,-l")
+      # A library given to the linker itself (//inject:static_runtime's
+      # -Wl,-lc): in the libraries' place, after the objects, where Bazel
+      # puts it; CMake would put a link option before them.
+      target_link_libraries(${target} ${link_scope} "${opt}")
     elseif(opt MATCHES "^-l(.+)$")
       target_link_libraries(${target} ${link_scope} ${CMAKE_MATCH_1})
     else()
