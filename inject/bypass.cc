@@ -51,6 +51,10 @@ __attribute__((constructor(101))) void FindOtherCopies() {
 
 }  // namespace
 
+int BypassDepthHereAndDownstream() { return DepthHereAndDownstream(); }
+
+void AttachBypassUpstream(int (*probe)()) { AttachUpstream(probe); }
+
 bool BypassActiveInAnyCopy() {
   if (DepthHereAndDownstream() > 0) return true;
   for (const std::atomic<Probe>& slot : upstream) {
@@ -62,13 +66,3 @@ bool BypassActiveInAnyCopy() {
 }
 
 }  // namespace ipcfault::inject_internal
-
-// The C entry points other copies look up (exported: the preload library's
-// version script keeps every unmangled symbol global).
-extern "C" __attribute__((visibility("default"))) int ipcfault_bypass_depth() {
-  return ipcfault::inject_internal::DepthHereAndDownstream();
-}
-
-extern "C" __attribute__((visibility("default"))) void ipcfault_attach_bypass(int (*probe)()) {
-  ipcfault::inject_internal::AttachUpstream(probe);
-}

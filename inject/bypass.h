@@ -43,6 +43,11 @@ namespace inject_internal {
 // Whether the calling thread holds a Bypass of this copy or of any other
 // copy of ipcfault loaded in the process (see above). What the engine asks.
 bool BypassActiveInAnyCopy();
+// What a copy's C entry points (bypass_exports.cc, in the preload library)
+// answer: the calling thread's depth here and in the copies after this one,
+// and the registration of a copy before this one.
+int BypassDepthHereAndDownstream();
+void AttachBypassUpstream(int (*probe)());
 }  // namespace inject_internal
 
 }  // namespace ipcfault

@@ -201,6 +201,11 @@ TEST(PreloadSymbols, ExportsTheInterposedFunctionsOnly) {
     EXPECT_TRUE(exported.count(std::string(info.name)) > 0)
         << info.name << " is in the call table but not exported";
   }
+  for (const char* name : {"ipcfault_bypass_depth", "ipcfault_attach_bypass"}) {
+    EXPECT_TRUE(exported.count(name) > 0)
+        << name << " is not exported: the copies of ipcfault in a process cannot find "
+                   "each other's Bypass";
+  }
 }
 
 }  // namespace
