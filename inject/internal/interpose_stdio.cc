@@ -101,26 +101,52 @@ bool IsSocketStream(FILE* fp) {
 // What one stdio call on a socket stream does about the transfer inside it.
 enum class Verdict { kReal, kFail };
 
+// Holds `fp`'s lock for a scope, unless the caller already holds it (the
+// _unlocked functions, and the locked ones' own callers).
+class StreamLock {
+ public:
+  StreamLock(FILE* fp, bool locked) : fp_(locked ? nullptr : fp) {
+    if (fp_ != nullptr) flockfile(fp_);
+  }
+  ~StreamLock() {
+    if (fp_ != nullptr) funlockfile(fp_);
+  }
+  StreamLock(const StreamLock&) = delete;
+  StreamLock& operator=(const StreamLock&) = delete;
+
+ private:
+  FILE* fp_;
+};
+
+// Asks the engine about the read(2) or write(2) (`call`) that a stdio call
+// on the socket stream `fp` is about to make. True if an error rule fired:
+// the caller marks the stream, then calls LeaveCall(*injection). Otherwise
+// the call is already left and the transfer is real.
+bool ErrorFires(Call call, FILE* fp, Injection* injection) {
+  CallSite site{.call = call, .fd = fp->_fileno};
+  site.stdio = true;
+  *injection = EnterCall(site);
+  if (injection->fired && injection->action == Action::kError) return true;
+  LeaveCall(*injection);
+  return false;
+}
+
 // Decides a stdio read on `fp`: whether it would read(2) now (its buffer is
 // empty), and if so whether a rule fails that read. On kFail the stream's
 // error indicator is set and errno is the rule's error; the caller returns
 // its function's failure value.
 Verdict DecideRead(FILE* fp, bool locked) {
   if (!IsSocketStream(fp)) return Verdict::kReal;
-  if (!locked) flockfile(fp);
-  const bool empty = fp->_IO_read_ptr >= fp->_IO_read_end;
-  if (!locked) funlockfile(fp);
-  if (!empty) return Verdict::kReal;
-  CallSite site{.call = Call::kRead, .fd = fp->_fileno};
-  site.stdio = true;
-  const Injection injection = EnterCall(site);
-  if (!injection.fired || injection.action != Action::kError) {
-    LeaveCall(injection);
-    return Verdict::kReal;
+  {
+    StreamLock lock(fp, locked);
+    if (fp->_IO_read_ptr < fp->_IO_read_end) return Verdict::kReal;  // buffered
   }
-  if (!locked) flockfile(fp);
-  fp->_flags |= _IO_ERR_SEEN;
-  if (!locked) funlockfile(fp);
+  Injection injection;
+  if (!ErrorFires(Call::kRead, fp, &injection)) return Verdict::kReal;
+  {
+    StreamLock lock(fp, locked);
+    fp->_flags |= _IO_ERR_SEEN;
+  }
   LeaveCall(injection);
   errno = injection.error;
   return Verdict::kFail;
@@ -131,21 +157,17 @@ Verdict DecideRead(FILE* fp, bool locked) {
 // set, as glibc leaves a stream whose write failed; errno is set.
 Verdict DecideFlush(FILE* fp, bool locked) {
   if (!IsSocketStream(fp)) return Verdict::kReal;
-  if (!locked) flockfile(fp);
-  const bool pending = fp->_IO_write_ptr > fp->_IO_write_base;
-  if (!locked) funlockfile(fp);
-  if (!pending) return Verdict::kReal;
-  CallSite site{.call = Call::kWrite, .fd = fp->_fileno};
-  site.stdio = true;
-  const Injection injection = EnterCall(site);
-  if (!injection.fired || injection.action != Action::kError) {
-    LeaveCall(injection);
-    return Verdict::kReal;
+  {
+    StreamLock lock(fp, locked);
+    if (fp->_IO_write_ptr <= fp->_IO_write_base) return Verdict::kReal;  // nothing pending
   }
-  if (!locked) flockfile(fp);
-  fp->_IO_write_ptr = fp->_IO_write_base;
-  fp->_flags |= _IO_ERR_SEEN;
-  if (!locked) funlockfile(fp);
+  Injection injection;
+  if (!ErrorFires(Call::kWrite, fp, &injection)) return Verdict::kReal;
+  {
+    StreamLock lock(fp, locked);
+    fp->_IO_write_ptr = fp->_IO_write_base;
+    fp->_flags |= _IO_ERR_SEEN;
+  }
   ApplyEpipeSignal(Call::kWrite, fp->_fileno, 0, injection);
   LeaveCall(injection);
   errno = injection.error;
