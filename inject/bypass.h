@@ -15,9 +15,10 @@
 // One process can hold two copies of ipcfault: the interposer or fixtures
 // linked into a test binary, and the preload library that `ipcfault run` or
 // `ipcfault sweep` puts under it. A Bypass taken in one copy holds in the
-// other: each copy finds the others when it loads (exported C symbols
-// ipcfault_bypass_depth and ipcfault_attach_bypass, looked up with
-// dlsym(RTLD_NEXT)) and the engine consults them before it decides a fault.
+// other: the preload library exports two C symbols (ipcfault_bypass_depth
+// and ipcfault_attach_bypass, bypass_exports.cc), which a copy linked into
+// the program looks up with dlsym(RTLD_NEXT) when it loads, registering
+// itself; the engine consults the other copies before it decides a fault.
 
 #ifndef IPCFAULT_INJECT_BYPASS_H_
 #define IPCFAULT_INJECT_BYPASS_H_
