@@ -157,8 +157,10 @@ void ResolveAllRealFunctions() {
 namespace {
 
 // Resolve at load time, before main and before most other constructors, so
-// the first interposed call does not pay for dlsym.
+// the first interposed call does not pay for dlsym; but in the preload
+// library, which resolves when it arms (real_functions.h).
 __attribute__((constructor(101))) void ResolveAtLoad() {
+  if (PreloadResolvesWhenArmed != nullptr && PreloadResolvesWhenArmed()) return;
   ResolveAllRealFunctions();
 }
 

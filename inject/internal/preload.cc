@@ -60,6 +60,7 @@
 #include "ipcfault/inject/internal/control_region.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
+#include "ipcfault/inject/internal/real_functions.h"
 #include "ipcfault/inject/internal/sweep_support.h"
 #include "ipcfault/inject/internal/shared_counts.h"
 #include "ipcfault/inject/scenario.h"
@@ -227,6 +228,14 @@ absl::string_view OwnName() {
   return "libipcfault_preload.so";
 }
 
+// Whether the environment holds any IPCFAULT_* variable.
+bool AnyIpcfaultVariable() {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (strncmp(*e, "IPCFAULT_", 9) == 0) return true;
+  }
+  return false;
+}
+
 // The entries of the environment as the process started with it (the
 // strings the kernel put on the stack) that name this library or configure
 // it: LD_PRELOAD and the IPCFAULT_* variables.
@@ -300,6 +309,12 @@ void Init() {
     memcpy(own_file_name, name.data(), n);
     own_file_name[n] = '\0';
   }
+  // Nothing configures the library (preloaded by hand, say, or into a
+  // program whose run passes nothing to inject): the interposed calls pass
+  // through, and the start-up ends here, before anything allocates or
+  // resolves (docs/run.md, "Cost"). Every setting below is an IPCFAULT_*
+  // variable.
+  if (!AnyIpcfaultVariable()) return;
   // Before anything here changes the environment.
   const std::vector<char*> original_entries = OriginalEntries();
   const char* text_env = getenv("IPCFAULT_SCENARIO");
@@ -356,6 +371,13 @@ void Init() {
   // scenario).
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
+  // A process that may arm rules resolves every real function now, so that
+  // no armed call (in a signal handler, say) pays for dlsym
+  // (real_functions.h); one with nothing to inject resolves each on its
+  // first call.
+  if (controlled || !source.empty() || getenv("IPCFAULT_SWEEP_LOG") != nullptr) {
+    ResolveAllRealFunctions();
+  }
   // A rule armed later through the region may carry site=: the stack walk's
   // first call (which allocates and takes locks) happens now, not inside a
   // call being decided (call_stack.h).
@@ -431,6 +453,8 @@ void Init() {
 }  // namespace
 
 const char* PreloadFileName() { return own_file_name; }
+
+bool PreloadResolvesWhenArmed() { return true; }
 
 // Called by the exec wrappers (preload_exec.cc) before a program that the
 // library cannot enter is exec'd with it in LD_PRELOAD. Async-signal-safe.

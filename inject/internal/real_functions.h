@@ -10,11 +10,17 @@
 // Resolution (see ResolveReal) prefers a sanitizer's interceptor
 // (`__interceptor_read`, found with dlsym(RTLD_DEFAULT)) so that ASan and TSan
 // still see every call made through the interposer; otherwise it takes
-// dlsym(RTLD_NEXT). Everything is resolved by a constructor at load time; a
-// call that arrives earlier (another library's constructor) resolves lazily.
+// dlsym(RTLD_NEXT). Everything is resolved at once before anything is armed:
+// by a constructor at load time in a program linked with the interposer, and
+// by the preload library's own start-up only in a process that may arm rules
+// (a scenario, --control, a sweep; see PreloadResolvesWhenArmed). A function
+// not resolved by then (in a process the preload library entered with
+// nothing to inject, or called from another library's constructor) resolves
+// on its first call.
 //
 // Thread-safe and async-signal-safe once resolved (each pointer is one
-// relaxed atomic load). The lazy path calls dlsym, which may allocate.
+// relaxed atomic load). The first call's dlsym takes the loader's lock, as
+// lazy binding of any PLT entry does.
 
 #ifndef IPCFAULT_INJECT_INTERNAL_REAL_FUNCTIONS_H_
 #define IPCFAULT_INJECT_INTERNAL_REAL_FUNCTIONS_H_
@@ -82,6 +88,14 @@ extern RealFunctions real;
 // Resolves every function in `real` now (the interposer's constructor does
 // this at load time). Idempotent and thread-safe.
 void ResolveAllRealFunctions();
+
+// Defined, to return true, by the preload library (preload.cc) alone: there
+// the load-time constructor resolves nothing, and the library's start-up
+// calls ResolveAllRealFunctions only if the process may arm rules. A
+// hundred dlsym calls are a fifth of the instructions the library adds to a
+// program's start-up; a program with nothing armed pays for the functions
+// it calls, when it calls them.
+bool PreloadResolvesWhenArmed() __attribute__((weak));
 
 // Implementation details follow.
 
