@@ -371,13 +371,11 @@ void Init() {
   // scenario).
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
-  // A process that may arm rules resolves every real function now, so that
-  // no armed call (in a signal handler, say) pays for dlsym
-  // (real_functions.h); one with nothing to inject resolves each on its
-  // first call.
-  if (controlled || !source.empty() || getenv("IPCFAULT_SWEEP_LOG") != nullptr) {
-    ResolveAllRealFunctions();
-  }
+  // A process that may arm rules (below: rules parsed, --control, a sweep)
+  // resolves every real function first, so that no armed call (in a signal
+  // handler, say) pays for dlsym (real_functions.h); one with nothing to
+  // inject (an empty scenario) resolves each on its first call.
+  if (controlled) ResolveAllRealFunctions();
   // A rule armed later through the region may carry site=: the stack walk's
   // first call (which allocates and takes locks) happens now, not inside a
   // call being decided (call_stack.h).
@@ -423,6 +421,7 @@ void Init() {
       }
     }
     if (!rules->empty()) {
+      ResolveAllRealFunctions();
       // The same path as ipcfault::Arm (arm_rules.h). The engine reads
       // IPCFAULT_SEED here, for p= rules without seed=, and holds the group:
       // it stays armed for the life of the process (and of its forked
@@ -436,6 +435,7 @@ void Init() {
   }
 
   // `ipcfault record` and `ipcfault sweep` (sweep_support.h).
+  if (getenv("IPCFAULT_SWEEP_LOG") != nullptr) ResolveAllRealFunctions();
   if (const char* error = nullptr; !StartSweepSupport(&error)) Refuse(error);
 
   // Last: arming above still reads the environment.
