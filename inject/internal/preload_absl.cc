@@ -1,9 +1,10 @@
 // inject/internal/preload_absl.cc
 //
-// Linked into libipcfault_preload.so only, as an object (alwayslink), ahead
-// of Debian's Abseil archives: the definitions of the few Abseil symbols
-// whose archive members would otherwise bring libstdc++'s iostreams and
-// locales into the library (docs/run.md, "A libc-only preload library").
+// Linked into libipcfault_preload.so only (//inject:preload_runtime, as an
+// alwayslink object), ahead of Debian's Abseil archives: the definitions of
+// the few Abseil symbols whose archive members would otherwise bring
+// libstdc++'s iostreams and locales into the library (docs/run.md, "A
+// libc-only preload library").
 //
 // Debian builds Abseil without -ffunction-sections, so an archive member
 // comes whole: libabsl_strings.a's string_view.cc.o holds both
