@@ -84,6 +84,11 @@ int main(int argc, char** argv) {
     printf("listening on %s\n", (*server)->address().c_str());
     fflush(stdout);
     absl::Status status = (*server)->Run();
+    // A second stop signal (one sent to the process group reaches the child
+    // as well as through the parent) may arrive while main returns and the
+    // server is destroyed: from here the handler finds none. Single-threaded,
+    // so no handler is midway through Stop() when this runs.
+    g_server.store(nullptr);
     if (!status.ok()) {
       fprintf(stderr, "fork_echo_server: %s\n", std::string(status.message()).c_str());
       return 1;

@@ -33,7 +33,8 @@ bad "gtest filter on a non-gtest program" "is not a GoogleTest binary" --gtest_f
 # record: every call of the test case, with its site.
 "$ipcfault" record --json=record.json -- "$suite" --gtest_filter=$test_case >record.txt 2>/dev/null
 [[ $? -eq 0 ]] || fail "record did not pass the program's exit status 0 through"
-grep -qE "^  connect +1 +[0-9]+ socket +[0-9a-f]{12} EchoConnection::Connect" record.txt ||
+# (A build with line information, --config=asan's, names FILE:LINE first.)
+grep -qE "^  connect +1 +[0-9]+ socket +[0-9a-f]{12} ([^ ]+:[0-9]+ )?EchoConnection::Connect" record.txt ||
   { fail "record lists no connect from EchoConnection::Connect"; cat record.txt; }
 grep -qE "^[0-9]+ calls from [0-9]+ sites in 1 process\(es\)" record.txt || fail "record has no summary"
 grep -q '"sites": \[' record.json || fail "record.json has no sites"

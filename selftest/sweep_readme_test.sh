@@ -17,7 +17,8 @@ bazel-bin/ipcfault sweep --gtest_filter=EchoClientTest.EchoesTheThreeTitles --si
     --json=sweep.json -- bazel-bin/examples/echo_client_test >"$out" 2>&1
 [[ $? -eq 0 ]] || fail "the real client's sweep did not exit 0"
 expect "^ipcfault sweep: 1 test case\(s\), plan of [0-9]+ runs \(the naive plan: [0-9]+\), [0-9]+ at a time\$"
-expect "^read at EchoConnection::ReadExactly < EchoConnection::Echo  \[site [0-9a-f]{12}, EchoClientTest.EchoesTheThreeTitles\]\$"
+# (A build with line information, --config=asan's, names FILE:LINE first.)
+expect "^read at ([^ ]+:[0-9]+ )?EchoConnection::ReadExactly < ([^ ]+:[0-9]+ )?EchoConnection::Echo  \[site [0-9a-f]{12}, EchoClientTest.EchoesTheThreeTitles\]\$"
 expect "^  [0-9]+ runs: [0-9]+ failed, [0-9]+ passed\$"
 expect "^ipcfault sweep: [0-9]+ runs: [0-9]+ failed, [0-9]+ passed; 0 findings\$"
 grep -q '"verdict": "passed"' sweep.json || fail "sweep.json has no passed run"

@@ -31,7 +31,9 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <limits.h>
+#include <link.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -107,16 +109,58 @@ ABSL_CONST_INIT RealFunctions real = {
 
 namespace {
 
-// Whether a sanitizer runtime's interceptors are loaded at all: every one
-// that has any intercepts read. Asked once, so that a process without one
-// (the usual case) pays one dlsym per real function at load, not three.
+// The position, in the loader's list of loaded objects, of the one that
+// holds `address`; -1 if none does.
+struct ObjectSearch {
+  uintptr_t address;
+  int index = 0;
+  int found = -1;
+};
+
+int ObjectIndexOf(const void* address) {
+  ObjectSearch search{reinterpret_cast<uintptr_t>(address)};
+  dl_iterate_phdr(
+      [](struct dl_phdr_info* info, size_t, void* data) {
+        auto* search = static_cast<ObjectSearch*>(data);
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          const uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+          if (ph.p_type == PT_LOAD && search->address >= start &&
+              search->address < start + ph.p_memsz) {
+            search->found = search->index;
+            return 1;
+          }
+        }
+        ++search->index;
+        return 0;
+      },
+      &search);
+  return search.found;
+}
+
+// Whether to call a sanitizer runtime's interceptors: one is loaded (every
+// one that has any intercepts read), and it comes before libc among the
+// loaded objects. A sanitizer runtime finds its own real functions with
+// dlsym(RTLD_NEXT): when it comes after libc — the preload library built
+// under --config=asan, loaded into a program built without it, brings the
+// runtime in as its own dependency, behind the program's libc — it finds
+// none, falls back on the first definition, the interposer's, and its
+// interceptor would call the interposer back, without end. Then the
+// interposer calls libc itself (the program is not instrumented anyway).
+// Asked once, so that a process without one (the usual case) pays one
+// dlsym per real function, not three.
 bool HaveInterceptors() {
   static std::atomic<int> known{0};  // 0: not asked yet; 1: yes; 2: no
   int k = known.load(std::memory_order_relaxed);
   if (k == 0) {
     k = 2;
     for (const char* name : {"__interceptor_read", "___interceptor_read"}) {
-      if (dlsym(RTLD_DEFAULT, name) != nullptr) k = 1;
+      void* interceptor = dlsym(RTLD_DEFAULT, name);
+      if (interceptor == nullptr) continue;
+      // A function only libc defines and no runtime intercepts.
+      const int libc = ObjectIndexOf(reinterpret_cast<void*>(&gnu_get_libc_version));
+      const int runtime = ObjectIndexOf(interceptor);
+      if (libc < 0 || runtime < libc) k = 1;
     }
     known.store(k, std::memory_order_relaxed);
   }
