@@ -27,7 +27,8 @@ bad "no program" "no PROGRAM given" --faults=errors
 bad "missing program" "no-such-program" -- ./no-such-program
 printf 'only-two words\n' >baseline.txt
 bad "bad baseline" "baseline.txt:1: expected 'SITE FAULT REASON...'" --baseline=baseline.txt -- "$suite"
-bad "failing plain run" "the plain run of /bin/false must pass, but it ended with exit status 1" -- /bin/false
+exit_one="$TEST_SRCDIR/ipcfault/selftest/exit_one"
+bad "failing plain run" "the plain run of $exit_one must pass, but it ended with exit status 1" -- "$exit_one"
 bad "gtest filter on a non-gtest program" "is not a GoogleTest binary" --gtest_filter=X -- /bin/true
 
 # record: every call of the test case, with its site.
