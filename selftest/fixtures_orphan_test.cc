@@ -67,8 +67,11 @@ TEST(FixturesOrphanTest, KilledOwnerTakesServerAndChildWithIt) {
   struct pollfd fds[2] = {{server_fd, POLLIN, 0}, {child_fd, POLLIN, 0}};
   int ended = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(1);
+  auto ms_left = [&deadline] {
+    return static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
+  };
   while (ended < 2) {
-    int left_ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
+    int left_ms = ms_left();
     ASSERT_GT(left_ms, 0) << "still alive a second after their owner died";
     int r = poll(fds, 2, left_ms);
     if (r < 0 && errno == EINTR) continue;
@@ -92,9 +95,12 @@ TEST(FixturesOrphanTest, KilledOwnerTakesServerAndChildWithIt) {
   for (const auto& [pid, what] : fixtures_internal::Children()) {
     const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     if (fd < 0) continue;  // already gone
-    struct pollfd ended = {fd, POLLIN, 0};
-    const int left_ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
-    if (left_ms > 0 && poll(&ended, 1, left_ms) == 1) waitpid(pid, &status, 0);
+    struct pollfd gone = {fd, POLLIN, 0};
+    int r;
+    do {
+      r = ms_left() > 0 ? poll(&gone, 1, ms_left()) : 0;
+    } while (r < 0 && errno == EINTR);
+    if (r == 1) waitpid(pid, &status, 0);
     close(fd);
   }
   EXPECT_THAT(fixtures_internal::Children(), ::testing::IsEmpty());

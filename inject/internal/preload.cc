@@ -371,15 +371,17 @@ void Init() {
   // scenario).
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
-  // A process that may arm rules (below: rules parsed, --control, a sweep)
-  // resolves every real function first, so that no armed call (in a signal
-  // handler, say) pays for dlsym (real_functions.h); one with nothing to
-  // inject (an empty scenario) resolves each on its first call.
-  if (controlled) ResolveAllRealFunctions();
-  // A rule armed later through the region may carry site=: the stack walk's
-  // first call (which allocates and takes locks) happens now, not inside a
-  // call being decided (call_stack.h).
-  if (controlled) WarmCallStack();
+  if (controlled) {
+    // A process that may arm rules (here: --control; below: rules parsed, a
+    // sweep) resolves every real function first, so that no armed call (in
+    // a signal handler, say) pays for dlsym (real_functions.h); one with
+    // nothing to inject (an empty scenario) resolves each on its first call.
+    ResolveAllRealFunctions();
+    // A rule armed later through the region may carry site=: the stack
+    // walk's first call (which allocates and takes locks) happens now, not
+    // inside a call being decided (call_stack.h).
+    WarmCallStack();
+  }
   if (!source.empty() || controlled) {
     // No absl::Status on this path (docs/run.md, "A libc-only preload library").
     std::vector<Rule> parsed;
