@@ -6,6 +6,9 @@
 
 namespace ipcfault::inject_internal {
 
+// Defined, to return true, by the preload library alone (real_functions.h).
+bool PreloadResolvesWhenArmed() __attribute__((weak));
+
 thread_local int bypass_depth __attribute__((tls_model("initial-exec"))) = 0;
 
 namespace {
@@ -38,9 +41,19 @@ void AttachUpstream(Probe probe) {
   }
 }
 
-// At load, before main: find the next copy, take its probe and register ours
-// with it. RTLD_NEXT never finds this copy's own symbols.
-__attribute__((constructor(101))) void FindOtherCopies() {
+// At load, before main (FindOtherBypassCopies): but in the preload library,
+// whose start-up looks only once something configures it.
+__attribute__((constructor(101))) void FindOtherCopiesAtLoad() {
+  if (PreloadResolvesWhenArmed != nullptr && PreloadResolvesWhenArmed()) return;
+  FindOtherBypassCopies();
+}
+
+}  // namespace
+
+void FindOtherBypassCopies() {
+  static std::atomic<bool> done{false};
+  if (done.exchange(true)) return;
+  // RTLD_NEXT never finds this copy's own symbols.
   if (void* probe = dlsym(RTLD_NEXT, "ipcfault_bypass_depth"); probe != nullptr) {
     downstream.store(reinterpret_cast<Probe>(probe), std::memory_order_release);
   }
@@ -48,8 +61,6 @@ __attribute__((constructor(101))) void FindOtherCopies() {
     reinterpret_cast<Attach>(attach)(&DepthHereAndDownstream);
   }
 }
-
-}  // namespace
 
 int BypassDepthHereAndDownstream() { return DepthHereAndDownstream(); }
 

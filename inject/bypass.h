@@ -49,6 +49,14 @@ bool BypassActiveInAnyCopy();
 // and the registration of a copy before this one.
 int BypassDepthHereAndDownstream();
 void AttachBypassUpstream(int (*probe)());
+
+// Finds the next copy, takes its probe and registers this copy's with it
+// (once; later calls do nothing). A constructor does it at load, before
+// main; the preload library does it from its start-up, and only when an
+// IPCFAULT_* variable configures it: unconfigured, it never holds a Bypass,
+// and the two failed dlsym calls (each allocating its error message) would
+// be its only use of malloc at load (docs/run.md, "Cost").
+void FindOtherBypassCopies();
 }  // namespace inject_internal
 
 }  // namespace ipcfault

@@ -456,6 +456,25 @@ TEST_F(IpcfaultTest, PreloadedByHandSaysItOnStderr) {
 
 // Issue 14: the preload library keeps to its own code in a program that
 // exports its own copy of the same symbols (Abseil's, ipcfault's).
+// Issue 14: with no IPCFAULT_* variable the library's start-up stops before
+// anything allocates: libstdc++'s exception pool (internal/preload_eh_alloc.cc)
+// and the failed lookups of other ipcfault copies (bypass.h) each called
+// malloc before the program's main(), and a first malloc costs a program
+// that would not have called it yet system calls and page faults.
+TEST_F(IpcfaultTest, UnconfiguredLibraryAllocatesNothingBeforeMain) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator takes the place of the C library's";
+#endif
+  const std::string probe = Runfile("selftest/heap_probe");
+  Result plain = RunProgram({probe}, {});
+  ASSERT_EQ(plain.exit_code(), 0) << plain;
+  // The probe's own start allocates nothing, or this test shows nothing.
+  ASSERT_EQ(plain.out, "0\n") << plain;
+  Result preloaded = RunProgram({probe}, PreloadEnv({}));
+  EXPECT_EQ(preloaded.exit_code(), 0) << preloaded;
+  EXPECT_EQ(preloaded.out, "0\n") << preloaded;
+}
+
 TEST_F(IpcfaultTest, ProgramsOwnCopyOfTheLibrarysSymbolsIsNotCalled) {
   Result r = RunIpcfault({"run", "-e", "connect:error=ENETDOWN:when=1", "--",
                           Runfile("selftest/own_symbols_probe")});

@@ -34,6 +34,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/syscall.h>
 #include <limits.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -53,6 +55,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "ipcfault/inject/bypass.h"
 #include "ipcfault/inject/internal/arm_rules.h"
 #include "ipcfault/inject/internal/arming.h"
 #include "ipcfault/inject/internal/call_stack.h"
@@ -218,20 +221,55 @@ constexpr const char* kOwnVariables[] = {
     "IPCFAULT_LOG",      "IPCFAULT_SCOPE",         "IPCFAULT_RUN_ID",
     kCountsVariable,     kControlEnv};
 
+// The path the loader opened the object holding `address` under, or nullptr.
+// From the loader's list of objects and their segments, not dladdr(), which
+// also scans the object's whole symbol table for the nearest symbol: pages
+// of .dynsym and .dynstr that every program would fault in at start-up for
+// a name this library does not need (docs/run.md, "Cost").
+const char* ObjectPathOf(const void* address) {
+  struct Search {
+    uintptr_t address;
+    const char* path;
+  } search = {reinterpret_cast<uintptr_t>(address), nullptr};
+  dl_iterate_phdr(
+      [](struct dl_phdr_info* info, size_t, void* data) {
+        auto* s = static_cast<Search*>(data);
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+          if (segment.p_type != PT_LOAD) continue;
+          const uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+          if (s->address >= start && s->address - start < segment.p_memsz) {
+            s->path = info->dlpi_name;
+            return 1;
+          }
+        }
+        return 0;
+      },
+      &search);
+  return search.path;
+}
+
 // The name this library was loaded under ("libipcfault_preload.so").
 absl::string_view OwnName() {
-  Dl_info self = {};
-  if (dladdr(reinterpret_cast<void*>(&IpcfaultPreloadInit), &self) != 0 &&
-      self.dli_fname != nullptr) {
-    return Basename(self.dli_fname);
-  }
+  const char* path = ObjectPathOf(reinterpret_cast<void*>(&IpcfaultPreloadInit));
+  if (path != nullptr && *path != '\0') return Basename(path);
   return "libipcfault_preload.so";
+}
+
+// Whether `entry` starts with "IPCFAULT_". Letter by letter, so that the
+// compiler compares against immediates: a string literal would sit in
+// .rodata, a page of the library that every program would otherwise fault
+// in at start-up just for these nine bytes (docs/run.md, "Cost").
+bool StartsWithIpcfault(const char* entry) {
+  return entry[0] == 'I' && entry[1] == 'P' && entry[2] == 'C' &&
+         entry[3] == 'F' && entry[4] == 'A' && entry[5] == 'U' &&
+         entry[6] == 'L' && entry[7] == 'T' && entry[8] == '_';
 }
 
 // Whether the environment holds any IPCFAULT_* variable.
 bool AnyIpcfaultVariable() {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (strncmp(*e, "IPCFAULT_", 9) == 0) return true;
+    if (StartsWithIpcfault(*e)) return true;
   }
   return false;
 }
@@ -315,6 +353,8 @@ void Init() {
   // resolves (docs/run.md, "Cost"). Every setting below is an IPCFAULT_*
   // variable.
   if (!AnyIpcfaultVariable()) return;
+  // Before anything here can hold a Bypass (bypass.h).
+  FindOtherBypassCopies();
   // Before anything here changes the environment.
   const std::vector<char*> original_entries = OriginalEntries();
   const char* text_env = getenv("IPCFAULT_SCENARIO");

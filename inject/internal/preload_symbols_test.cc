@@ -174,6 +174,38 @@ TEST(PreloadSymbols, DefinesNoStandardStream) {
          "(which internal/preload_absl.cc keeps out)";
 }
 
+// internal/preload_eh_alloc.cc takes the place of libstdc++'s eh_alloc.o,
+// whose emergency pool a static constructor would allocate from malloc in
+// every program the library enters.
+TEST(PreloadSymbols, HoldsNoExceptionEmergencyPool) {
+  const std::string command = "nm --defined-only '" + Library() + "'";
+  FILE* nm = popen(command.c_str(), "r");
+  ASSERT_NE(nm, nullptr);
+  int symbols = 0;
+  std::vector<std::string> pool;
+  std::vector<std::string> allocators;
+  char line[4096];
+  while (fgets(line, sizeof(line), nm) != nullptr) {
+    ++symbols;
+    std::string s(line);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    const std::string name = s.substr(s.rfind(' ') + 1);
+    if (name.find("emergency_pool") != std::string::npos ||
+        name.find("eh_alloc") != std::string::npos) {
+      pool.push_back(name);
+    }
+    if (name == "__cxa_allocate_exception") allocators.push_back(s);
+  }
+  ASSERT_EQ(pclose(nm), 0) << command;
+  ASSERT_GT(symbols, 1000) << command << ": no symbol table to check";
+  EXPECT_THAT(pool, testing::IsEmpty())
+      << "libstdc++'s eh_alloc.o is linked into the preload library";
+  // Defined, and local to the library (" t "): the program's own throws keep
+  // their C++ runtime's.
+  ASSERT_EQ(allocators.size(), 1u);
+  EXPECT_NE(allocators[0].find(" t "), std::string::npos) << allocators[0];
+}
+
 TEST(PreloadSymbols, ExportsTheInterposedFunctionsOnly) {
   const std::string library = Library();
   std::set<std::string> exported = DefinedDynamicSymbols(library);

@@ -243,7 +243,10 @@ void WriteExitLine() {
   line.Write();
 }
 
-bool exit_line_wanted = false;
+// In .data, not .bss: AtExit reads it in every process the library enters,
+// and the first read of an untouched .bss page costs a page fault of its own
+// (docs/run.md, "Cost").
+bool exit_line_wanted __attribute__((section(".data"))) = false;
 
 __attribute__((destructor)) void AtExit() {
   if (exit_line_wanted) WriteExitLine();
