@@ -456,11 +456,12 @@ TEST_F(IpcfaultTest, PreloadedByHandSaysItOnStderr) {
 
 // Issue 14: the preload library keeps to its own code in a program that
 // exports its own copy of the same symbols (Abseil's, ipcfault's).
-// Issue 14: with no IPCFAULT_* variable the library's start-up stops before
-// anything allocates: libstdc++'s exception pool (internal/preload_eh_alloc.cc)
-// and the failed lookups of other ipcfault copies (bypass.h) each called
-// malloc before the program's main(), and a first malloc costs a program
-// that would not have called it yet system calls and page faults.
+// Issue 14: with nothing to inject (no IPCFAULT_* variable, or `ipcfault run`
+// with no rule) the library's start-up allocates nothing: libstdc++'s
+// exception pool (internal/preload_eh_alloc.cc), the failed lookups of other
+// ipcfault copies (bypass.h) and copies of the environment's strings each
+// called malloc before the program's main(), and a first malloc costs a
+// program that would not have called it yet system calls and page faults.
 TEST_F(IpcfaultTest, UnconfiguredLibraryAllocatesNothingBeforeMain) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "a sanitizer's allocator takes the place of the C library's";
@@ -473,6 +474,9 @@ TEST_F(IpcfaultTest, UnconfiguredLibraryAllocatesNothingBeforeMain) {
   Result preloaded = RunProgram({probe}, PreloadEnv({}));
   EXPECT_EQ(preloaded.exit_code(), 0) << preloaded;
   EXPECT_EQ(preloaded.out, "0\n") << preloaded;
+  Result run = RunIpcfault({"run", "-q", "--", probe});
+  EXPECT_EQ(run.exit_code(), 0) << run;
+  EXPECT_EQ(run.out, "0\n") << run;
 }
 
 TEST_F(IpcfaultTest, ProgramsOwnCopyOfTheLibrarysSymbolsIsNotCalled) {

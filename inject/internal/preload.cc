@@ -202,13 +202,23 @@ bool ReadWholeFile(const std::string& path, std::string* out, int* err) {
   return true;
 }
 
-// Makes `path` absolute against the current directory, so that the log
-// stays the same file when the program chdir()s.
-std::string Absolute(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
-  return absl::StrCat(cwd, "/", path);
+// Writes `path` into `out` (`size` bytes), made absolute against the
+// current directory, so that the log stays the same file when the program
+// chdir()s; as it is if the directory is unknown. False if it does not fit.
+// Into a buffer, not a std::string: a path is longer than a short string's
+// inline buffer, and a run that injects nothing should not make the
+// program's first malloc (docs/run.md, "Cost").
+bool AbsoluteInto(const char* path, char* out, size_t size) {
+  const size_t length = strlen(path);
+  size_t used = 0;
+  if (length > 0 && path[0] != '/' && getcwd(out, size) != nullptr) {
+    used = strlen(out);
+    if (used + 1 >= size) return false;
+    out[used++] = '/';
+  }
+  if (used + length >= size) return false;
+  memcpy(out + used, path, length + 1);
+  return true;
 }
 
 absl::string_view Basename(absl::string_view path) {
@@ -340,6 +350,18 @@ void StripFromEnvironment() {
   for (const char* name : kOwnVariables) LibcUnsetenv(name);
 }
 
+// What a process that may arm rules does first (here: --control, rules
+// parsed, a sweep): resolves every real function, so that no armed call (in
+// a signal handler, say) pays for dlsym (real_functions.h), and finds the
+// other copies of ipcfault in the process before it can hold a Bypass
+// (bypass.h). One with nothing to inject (an empty scenario, `ipcfault run`
+// with no rule) does neither: each real function resolves on its first
+// call, and it never holds a Bypass. Idempotent.
+void PrepareToArm() {
+  ResolveAllRealFunctions();
+  FindOtherBypassCopies();
+}
+
 void Init() {
   {
     absl::string_view name = OwnName();
@@ -353,10 +375,6 @@ void Init() {
   // resolves (docs/run.md, "Cost"). Every setting below is an IPCFAULT_*
   // variable.
   if (!AnyIpcfaultVariable()) return;
-  // Before anything here can hold a Bypass (bypass.h).
-  FindOtherBypassCopies();
-  // Before anything here changes the environment.
-  const std::vector<char*> original_entries = OriginalEntries();
   const char* text_env = getenv("IPCFAULT_SCENARIO");
   const char* file_env = getenv("IPCFAULT_SCENARIO_FILE");
   std::string scope = GetEnv("IPCFAULT_SCOPE");
@@ -364,46 +382,62 @@ void Init() {
     Refuse(absl::StrCat("ipcfault: IPCFAULT_SCOPE=", scope,
                         ": expected 'all' or 'first'"));
   }
+  // Before anything here changes the environment.
+  std::vector<char*> original_entries;
+  if (scope == "first") original_entries = OriginalEntries();
   if (text_env != nullptr && file_env != nullptr) {
     Refuse(
         "ipcfault: both IPCFAULT_SCENARIO and IPCFAULT_SCENARIO_FILE are "
         "set; set one");
   }
 
-  std::string text;
-  std::string source;
+  // Views of the environment and of a literal, which outlive the start-up:
+  // copying them would allocate for nothing.
+  absl::string_view text;
+  absl::string_view source;
+  std::string file_text;
   if (text_env != nullptr) {
     text = text_env;
     source = "IPCFAULT_SCENARIO";
   } else if (file_env != nullptr) {
     source = file_env;
     int err = 0;
-    if (!ReadWholeFile(source, &text, &err)) {
+    if (!ReadWholeFile(file_env, &file_text, &err)) {
       Refuse(absl::StrCat("ipcfault: IPCFAULT_SCENARIO_FILE=", source, ": ",
                           strerror(err)));
     }
+    text = file_text;
   }
 
   // Set by `ipcfault run`: tags this run's log lines (see fire_log.h).
-  std::string run = GetEnv("IPCFAULT_RUN_ID");
-  if (run.size() >= sizeof(run_id)) {
-    Refuse(absl::StrCat("ipcfault: IPCFAULT_RUN_ID is longer than ",
-                        sizeof(run_id) - 1, " characters"));
+  // Copied from the environment with no std::string: a run's id is longer
+  // than a short string's inline buffer, and `ipcfault run` with nothing to
+  // inject should not make the program's first malloc.
+  if (const char* run = getenv("IPCFAULT_RUN_ID"); run != nullptr) {
+    const size_t length = strlen(run);
+    if (length >= sizeof(run_id)) {
+      Refuse(absl::StrCat("ipcfault: IPCFAULT_RUN_ID is longer than ",
+                          sizeof(run_id) - 1, " characters"));
+    }
+    memcpy(run_id, run, length + 1);
   }
-  memcpy(run_id, run.c_str(), run.size() + 1);
 
-  std::string log = GetEnv("IPCFAULT_LOG");
-  if (getenv("IPCFAULT_LOG") == nullptr) {
-    std::string outputs = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR");
-    if (!outputs.empty()) log = absl::StrCat(outputs, "/ipcfault.log");
+  // The fire log: IPCFAULT_LOG, else the test's undeclared outputs; "" for
+  // none.
+  const char* log_env = getenv("IPCFAULT_LOG");
+  std::string default_log;
+  if (const char* outputs = getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+      log_env == nullptr && outputs != nullptr && *outputs != '\0') {
+    default_log = absl::StrCat(outputs, "/ipcfault.log");
   }
-  log = Absolute(log);
-  if (log.size() >= sizeof(log_path)) {
-    Refuse(absl::StrCat("ipcfault: IPCFAULT_LOG path too long: ", log));
+  char log[sizeof(log_path)];
+  const char* wanted = log_env != nullptr ? log_env : default_log.c_str();
+  if (!AbsoluteInto(wanted, log, sizeof(log))) {
+    Refuse(absl::StrCat("ipcfault: IPCFAULT_LOG path too long: ", wanted));
   }
-  if (!log.empty() && getenv("IPCFAULT_LOG") != nullptr) {
+  if (log_env != nullptr && strcmp(log, log_env) != 0) {
     // What this program execs (after a chdir, perhaps) logs to the same file.
-    LibcSetenv("IPCFAULT_LOG", log.c_str());
+    LibcSetenv("IPCFAULT_LOG", log);
   }
 
   // --control: the rules armed in the run's control region apply here too
@@ -412,11 +446,7 @@ void Init() {
   const bool controlled =
       AttachControlFromEnvironment() == ControlAttach::kAttached;
   if (controlled) {
-    // A process that may arm rules (here: --control; below: rules parsed, a
-    // sweep) resolves every real function first, so that no armed call (in
-    // a signal handler, say) pays for dlsym (real_functions.h); one with
-    // nothing to inject (an empty scenario) resolves each on its first call.
-    ResolveAllRealFunctions();
+    PrepareToArm();
     // A rule armed later through the region may carry site=: the stack
     // walk's first call (which allocates and takes locks) happens now, not
     // inside a call being decided (call_stack.h).
@@ -431,17 +461,17 @@ void Init() {
     }
     std::vector<Rule>* rules = &parsed;
     if (!rules->empty() || controlled) {
-      if (!log.empty()) {
+      if (log[0] != '\0') {
         // The record is not the faults: a log that cannot be written is
         // worth a warning, not a refusal to run.
-        int fd = open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
           WriteStderr(absl::StrCat("ipcfault: warning: cannot open the fire log ",
                                    log, ": ", strerror(errno),
                                    "; fired faults will not be logged\n"));
         } else {
           close(fd);
-          memcpy(log_path, log.c_str(), log.size() + 1);
+          memcpy(log_path, log, strlen(log) + 1);
           log_fd = LogDescriptor(log_path);
         }
       }
@@ -463,7 +493,7 @@ void Init() {
       }
     }
     if (!rules->empty()) {
-      ResolveAllRealFunctions();
+      PrepareToArm();
       // The same path as ipcfault::Arm (arm_rules.h). The engine reads
       // IPCFAULT_SEED here, for p= rules without seed=, and holds the group:
       // it stays armed for the life of the process (and of its forked
@@ -477,7 +507,7 @@ void Init() {
   }
 
   // `ipcfault record` and `ipcfault sweep` (sweep_support.h).
-  if (getenv("IPCFAULT_SWEEP_LOG") != nullptr) ResolveAllRealFunctions();
+  if (getenv("IPCFAULT_SWEEP_LOG") != nullptr) PrepareToArm();
   if (const char* error = nullptr; !StartSweepSupport(&error)) Refuse(error);
 
   // Last: arming above still reads the environment.
