@@ -2,12 +2,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <string>
 
@@ -51,6 +54,24 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 std::string GetEnv(const char* name) {
   const char* value = getenv(name);
   return value != nullptr ? value : "";
+}
+
+uint64_t RandomBits() {
+  uint64_t bits = 0;
+  ssize_t n;
+  do {
+    n = getrandom(&bits, sizeof(bits), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof(bits))) return bits;
+  struct timespec now = {};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  // splitmix64's finaliser over the clock and the pid.
+  uint64_t z = (static_cast<uint64_t>(now.tv_sec) * 1000000000u +
+                static_cast<uint64_t>(now.tv_nsec)) ^
+               (static_cast<uint64_t>(getpid()) << 32);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
 }
 
 void RemoveTree(const std::string& path) {

@@ -11,6 +11,7 @@
 #ifndef IPCFAULT_INJECT_CLI_CLI_UTIL_H_
 #define IPCFAULT_INJECT_CLI_CLI_UTIL_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -38,6 +39,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // getenv(name), or "" when unset.
 std::string GetEnv(const char* name);
+
+// 64 bits from the kernel's random source (getrandom(2)), for seeds and run
+// ids. Not std::random_device: its set-up asks the CPU whether it has
+// RDRAND with cpuid, which a virtual machine traps (~7 µs a time on the
+// build machine's), in every `ipcfault run` (docs/run.md, "The command's own
+// start"). Where getrandom fails (no such system call), the clock and the
+// pid, mixed: unique enough for a run id, and a seed is printed to repeat.
+uint64_t RandomBits();
 
 // Removes `path` and, if it is a directory, everything under it (symbolic
 // links are removed, never followed). Best effort: what cannot be removed

@@ -40,7 +40,6 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +53,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/cli/cli_util.h"
 #include "ipcfault/inject/cli/fire_summary.h"
 #include "ipcfault/inject/internal/control_region.h"
 #include "ipcfault/inject/internal/unix_address.h"
@@ -246,8 +246,7 @@ std::optional<uint64_t> ControlServer::RunSeed() {
     if (!absl::SimpleAtoi(env, &value)) return std::nullopt;
     seed_ = value;
   } else {
-    std::random_device device;
-    seed_ = (uint64_t{device()} << 32) ^ device();
+    seed_ = RandomBits();
     std::cerr << "ipcfault: --seed=" << *seed_
               << " (random seed for p= rules armed through --control; pass it to "
                  "repeat this run)\n"

@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <variant>
@@ -358,8 +357,7 @@ void FixSeed(const std::vector<Rule>& rules, RunOptions& options) {
     if (rule.probability < 1.0 && !rule.seed.has_value()) random = true;
   }
   if (!random) return;
-  std::random_device device;
-  options.seed = (uint64_t{device()} << 32) ^ device();
+  options.seed = RandomBits();
   std::cerr << "ipcfault: --seed=" << *options.seed
             << " (random seed for p= rules; pass it to repeat this run)\n";
 }
@@ -427,8 +425,7 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
 // Tags this run's log lines, so runs sharing a log (under Bazel, every run
 // in one test) each count only their own fires.
 std::string NewRunId() {
-  std::random_device random;
-  return absl::StrFormat("%d-%08x%08x", getpid(), random(), random());
+  return absl::StrFormat("%d-%016x", getpid(), RandomBits());
 }
 
 // ---------------------------------------------------------------------------
