@@ -39,7 +39,10 @@ namespace ipcfault::inject_internal {
 namespace {
 
 // The Itanium C++ ABI's exception header (section 2.2.1), field for field,
-// and GCC's two wrappers of it; only their sizes are used here.
+// and GCC's wrapper of it; only their sizes are used here. What
+// std::rethrow_exception throws, a dependent exception, is a header of the
+// same fields (its first two hold the primary exception and padding) with
+// no object after it.
 struct CxaException {
   void* exception_type;
   void (*exception_destructor)(void*);
@@ -59,23 +62,6 @@ struct CxaException {
 struct CxaRefcountedException {
   int reference_count;
   CxaException exception;
-};
-
-// What std::rethrow_exception throws: a header that refers to the primary
-// exception, with no object after it.
-struct CxaDependentException {
-  void* primary_exception;
-  void (*padding)(void*);
-  void (*unexpected_handler)();
-  void (*terminate_handler)();
-  CxaException* next_exception;
-  int handler_count;
-  int handler_switch_value;
-  const unsigned char* action_record;
-  const unsigned char* language_specific_data;
-  _Unwind_Ptr catch_temp;
-  void* adjusted_ptr;
-  _Unwind_Exception unwind_header;
 };
 
 constexpr size_t kHeader = sizeof(CxaRefcountedException);
@@ -118,7 +104,7 @@ void IpcfaultFreeException(void* object) noexcept {
 
 void* IpcfaultAllocateDependentException() noexcept {
   return ipcfault::inject_internal::AllocateZeroedHeader(
-      sizeof(ipcfault::inject_internal::CxaDependentException), 0);
+      sizeof(ipcfault::inject_internal::CxaException), 0);
 }
 
 void IpcfaultFreeDependentException(void* header) noexcept { free(header); }

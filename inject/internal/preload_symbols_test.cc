@@ -24,29 +24,42 @@
 namespace ipcfault {
 namespace {
 
-std::set<std::string> DefinedDynamicSymbols(const std::string& library) {
-  std::set<std::string> symbols;
-  std::string command = "nm -D --defined-only '" + library + "'";
+struct NmSymbol {
+  char type;  // nm's letter: lower case for a local symbol
+  std::string name;
+};
+
+// The symbols `nm FLAGS LIBRARY` lists.
+std::vector<NmSymbol> ListSymbols(const std::string& flags, const std::string& library) {
+  std::vector<NmSymbol> symbols;
+  const std::string command = "nm " + flags + " '" + library + "'";
   FILE* nm = popen(command.c_str(), "r");
-  EXPECT_NE(nm, nullptr);
+  EXPECT_NE(nm, nullptr) << command;
   if (nm == nullptr) return symbols;
   char line[4096];
   while (fgets(line, sizeof(line), nm) != nullptr) {
     std::string s(line);
     if (!s.empty() && s.back() == '\n') s.pop_back();
-    size_t space = s.rfind(' ');
-    std::string name = s.substr(space + 1);
-    char type = space >= 1 ? s[space - 1] : '?';
-    // Lower case: a local entry (a TLS variable's), bound to nothing outside.
-    if (type >= 'a' && type <= 'z') continue;
-#if defined(__SANITIZE_ADDRESS__)
-    // ASan's one-definition-rule indicators of the library's globals.
-    if (name.rfind("__odr_asan", 0) == 0) continue;
-#endif
-    if (size_t at = name.find('@'); at != std::string::npos) name.resize(at);
-    symbols.insert(name);
+    const size_t space = s.rfind(' ');
+    if (space == std::string::npos) continue;
+    symbols.push_back({space >= 1 ? s[space - 1] : '?', s.substr(space + 1)});
   }
   EXPECT_EQ(pclose(nm), 0) << command;
+  return symbols;
+}
+
+std::set<std::string> DefinedDynamicSymbols(const std::string& library) {
+  std::set<std::string> symbols;
+  for (NmSymbol& symbol : ListSymbols("-D --defined-only", library)) {
+    // Lower case: a local entry (a TLS variable's), bound to nothing outside.
+    if (symbol.type >= 'a' && symbol.type <= 'z') continue;
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan's one-definition-rule indicators of the library's globals.
+    if (symbol.name.rfind("__odr_asan", 0) == 0) continue;
+#endif
+    if (size_t at = symbol.name.find('@'); at != std::string::npos) symbol.name.resize(at);
+    symbols.insert(std::move(symbol.name));
+  }
   return symbols;
 }
 
@@ -143,17 +156,10 @@ TEST(PreloadSymbols, NeedsOnlyLibcAndTheLoader) {
 // sound only while the library uses no standard stream: then libstdc++'s
 // globals_io.o, which defines them, is not linked in.
 TEST(PreloadSymbols, DefinesNoStandardStream) {
-  const std::string command = "nm --defined-only '" + Library() + "'";
-  FILE* nm = popen(command.c_str(), "r");
-  ASSERT_NE(nm, nullptr);
-  int symbols = 0;
+  const std::vector<NmSymbol> symbols = ListSymbols("--defined-only", Library());
   std::vector<std::string> streams;
-  char line[4096];
-  while (fgets(line, sizeof(line), nm) != nullptr) {
-    ++symbols;
-    std::string s(line);
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    const std::string name = s.substr(s.rfind(' ') + 1);
+  for (const NmSymbol& symbol : symbols) {
+    const std::string& name = symbol.name;
     for (const char* stream : {"_ZSt3cin", "_ZSt4cout", "_ZSt4cerr", "_ZSt4clog", "_ZSt4wcin",
                                "_ZSt5wcout", "_ZSt5wcerr", "_ZSt5wclog"}) {
       if (name == stream) streams.push_back(name);
@@ -164,10 +170,9 @@ TEST(PreloadSymbols, DefinesNoStandardStream) {
       streams.push_back(name);
     }
   }
-  ASSERT_EQ(pclose(nm), 0) << command;
   // The check needs the library's symbol table (Bazel strips debug
   // information only).
-  ASSERT_GT(symbols, 1000) << command << ": no symbol table to check";
+  ASSERT_GT(symbols.size(), 1000u) << "no symbol table to check";
   EXPECT_THAT(streams, testing::IsEmpty())
       << "the preload library uses a standard stream (whose initialisation "
          "internal/preload_runtime.cc has removed), a locale or an ostream "
@@ -178,32 +183,22 @@ TEST(PreloadSymbols, DefinesNoStandardStream) {
 // whose emergency pool a static constructor would allocate from malloc in
 // every program the library enters.
 TEST(PreloadSymbols, HoldsNoExceptionEmergencyPool) {
-  const std::string command = "nm --defined-only '" + Library() + "'";
-  FILE* nm = popen(command.c_str(), "r");
-  ASSERT_NE(nm, nullptr);
-  int symbols = 0;
+  const std::vector<NmSymbol> symbols = ListSymbols("--defined-only", Library());
+  ASSERT_GT(symbols.size(), 1000u) << "no symbol table to check";
   std::vector<std::string> pool;
-  std::vector<std::string> allocators;
-  char line[4096];
-  while (fgets(line, sizeof(line), nm) != nullptr) {
-    ++symbols;
-    std::string s(line);
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    const std::string name = s.substr(s.rfind(' ') + 1);
-    if (name.find("emergency_pool") != std::string::npos ||
-        name.find("eh_alloc") != std::string::npos) {
-      pool.push_back(name);
+  std::vector<char> allocator_types;
+  for (const NmSymbol& symbol : symbols) {
+    if (symbol.name.find("emergency_pool") != std::string::npos ||
+        symbol.name.find("eh_alloc") != std::string::npos) {
+      pool.push_back(symbol.name);
     }
-    if (name == "__cxa_allocate_exception") allocators.push_back(s);
+    if (symbol.name == "__cxa_allocate_exception") allocator_types.push_back(symbol.type);
   }
-  ASSERT_EQ(pclose(nm), 0) << command;
-  ASSERT_GT(symbols, 1000) << command << ": no symbol table to check";
   EXPECT_THAT(pool, testing::IsEmpty())
       << "libstdc++'s eh_alloc.o is linked into the preload library";
-  // Defined, and local to the library (" t "): the program's own throws keep
-  // their C++ runtime's.
-  ASSERT_EQ(allocators.size(), 1u);
-  EXPECT_NE(allocators[0].find(" t "), std::string::npos) << allocators[0];
+  // Defined, and local to the library: the program's own throws keep their
+  // C++ runtime's.
+  EXPECT_THAT(allocator_types, testing::ElementsAre('t'));
 }
 
 TEST(PreloadSymbols, ExportsTheInterposedFunctionsOnly) {
