@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <gnu/libc-version.h>
 #include <limits.h>
-#include <link.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -61,6 +60,7 @@
 #include "ipcfault/inject/call.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/interpose_path.h"
+#include "ipcfault/inject/internal/loaded_object.h"
 #include "ipcfault/inject/internal/real_functions.h"
 #include "ipcfault/inject/rule.h"
 
@@ -109,35 +109,6 @@ ABSL_CONST_INIT RealFunctions real = {
 
 namespace {
 
-// The position, in the loader's list of loaded objects, of the one that
-// holds `address`; -1 if none does.
-struct ObjectSearch {
-  uintptr_t address;
-  int index = 0;
-  int found = -1;
-};
-
-int ObjectIndexOf(const void* address) {
-  ObjectSearch search{reinterpret_cast<uintptr_t>(address)};
-  dl_iterate_phdr(
-      [](struct dl_phdr_info* info, size_t, void* data) {
-        auto* search = static_cast<ObjectSearch*>(data);
-        for (int i = 0; i < info->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          const uintptr_t start = info->dlpi_addr + ph.p_vaddr;
-          if (ph.p_type == PT_LOAD && search->address >= start &&
-              search->address < start + ph.p_memsz) {
-            search->found = search->index;
-            return 1;
-          }
-        }
-        ++search->index;
-        return 0;
-      },
-      &search);
-  return search.found;
-}
-
 // Whether to call a sanitizer runtime's interceptors: one is loaded (every
 // one that has any intercepts read), and it comes before libc among the
 // loaded objects. A sanitizer runtime finds its own real functions with
@@ -158,8 +129,9 @@ bool HaveInterceptors() {
       void* interceptor = dlsym(RTLD_DEFAULT, name);
       if (interceptor == nullptr) continue;
       // A function only libc defines and no runtime intercepts.
-      const int libc = ObjectIndexOf(reinterpret_cast<void*>(&gnu_get_libc_version));
-      const int runtime = ObjectIndexOf(interceptor);
+      const int libc =
+          LoadedObjectOf(reinterpret_cast<void*>(&gnu_get_libc_version)).index;
+      const int runtime = LoadedObjectOf(interceptor).index;
       if (libc < 0 || runtime < libc) k = 1;
     }
     known.store(k, std::memory_order_relaxed);

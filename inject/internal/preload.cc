@@ -34,7 +34,6 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <link.h>
 #include <sys/syscall.h>
 #include <limits.h>
 #include <unistd.h>
@@ -42,7 +41,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -63,6 +61,7 @@
 #include "ipcfault/inject/internal/control_region.h"
 #include "ipcfault/inject/internal/engine.h"
 #include "ipcfault/inject/internal/fire_log.h"
+#include "ipcfault/inject/internal/loaded_object.h"
 #include "ipcfault/inject/internal/real_functions.h"
 #include "ipcfault/inject/internal/sweep_support.h"
 #include "ipcfault/inject/internal/shared_counts.h"
@@ -231,37 +230,10 @@ constexpr const char* kOwnVariables[] = {
     "IPCFAULT_LOG",      "IPCFAULT_SCOPE",         "IPCFAULT_RUN_ID",
     kCountsVariable,     kControlEnv};
 
-// The path the loader opened the object holding `address` under, or nullptr.
-// From the loader's list of objects and their segments, not dladdr(), which
-// also scans the object's whole symbol table for the nearest symbol: pages
-// of .dynsym and .dynstr that every program would fault in at start-up for
-// a name this library does not need (docs/run.md, "Cost").
-const char* ObjectPathOf(const void* address) {
-  struct Search {
-    uintptr_t address;
-    const char* path;
-  } search = {reinterpret_cast<uintptr_t>(address), nullptr};
-  dl_iterate_phdr(
-      [](struct dl_phdr_info* info, size_t, void* data) {
-        auto* s = static_cast<Search*>(data);
-        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-          if (segment.p_type != PT_LOAD) continue;
-          const uintptr_t start = info->dlpi_addr + segment.p_vaddr;
-          if (s->address >= start && s->address - start < segment.p_memsz) {
-            s->path = info->dlpi_name;
-            return 1;
-          }
-        }
-        return 0;
-      },
-      &search);
-  return search.path;
-}
-
 // The name this library was loaded under ("libipcfault_preload.so").
 absl::string_view OwnName() {
-  const char* path = ObjectPathOf(reinterpret_cast<void*>(&IpcfaultPreloadInit));
+  const char* path =
+      LoadedObjectOf(reinterpret_cast<void*>(&IpcfaultPreloadInit)).path;
   if (path != nullptr && *path != '\0') return Basename(path);
   return "libipcfault_preload.so";
 }
