@@ -4,7 +4,6 @@
 // fails, the documented errors and the keys that apply.
 
 #include <cstdint>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,7 +62,7 @@ int CallsCommand(absl::Span<const std::string> args,
   std::vector<bool> selected(AllCalls().size(), args.empty());
   for (const std::string& arg : args) {
     if (IsHelp(arg)) {
-      std::cout << kCallsHelp;
+      Out(kCallsHelp);
       return kExitOk;
     }
   }
@@ -72,7 +71,7 @@ int CallsCommand(absl::Span<const std::string> args,
       PrintUsageError("calls", "--markdown takes no CALL or %SET (it prints the whole table)");
       return kExitUsage;
     }
-    std::cout << CallsMarkdown();
+    Out(CallsMarkdown());
     return kExitOk;
   }
   for (const std::string& arg : args) {
@@ -110,8 +109,8 @@ int CallsCommand(absl::Span<const std::string> args,
     selected[static_cast<int>(*call)] = true;
   }
 
-  std::cout << absl::StrFormat("%-18s %-16s %-7s %-15s %s\n", "CALL", "SETS",
-                               "FD", "FAILS AS", "DOCUMENTED ERRORS");
+  Out(absl::StrFormat("%-18s %-16s %-7s %-15s %s\n", "CALL", "SETS", "FD", "FAILS AS",
+                      "DOCUMENTED ERRORS"));
   std::vector<const CallInfo*> rows;
   for (const CallInfo& info : AllCalls()) {
     if (!selected[static_cast<int>(info.call)]) continue;
@@ -119,28 +118,26 @@ int CallsCommand(absl::Span<const std::string> args,
     const char* fd = (info.keys & kKeyFd) == 0     ? "-"
                      : info.defaults_to_socket_fds ? "socket"
                                                    : "any";
-    std::cout << absl::StrFormat("%-18s %-16s %-7s %-15s %s\n", info.name,
-                                 SetsText(info.sets), fd,
-                                 FailureText(info.failure), ErrorsText(info));
+    Out(absl::StrFormat("%-18s %-16s %-7s %-15s %s\n", info.name, SetsText(info.sets), fd,
+                        FailureText(info.failure), ErrorsText(info)));
   }
-  std::cout << "\nFD: the default fd= filter (a rule on the read/write family "
-               "applies to sockets\nunless it says fd=any; '-': the call takes "
-               "no fd).\n\nKeys, and the calls above they apply to:\n";
+  Out("\nFD: the default fd= filter (a rule on the read/write family "
+      "applies to sockets\nunless it says fd=any; '-': the call takes "
+      "no fd).\n\nKeys, and the calls above they apply to:\n");
   for (const KeyInfo& key : AllKeys()) {
     const std::string calls = KeyTakersText(key.bit, rows);
-    std::cout << absl::StrFormat("  %-12s %-52s %s\n", key.name, key.meaning,
-                                 calls);
+    Out(absl::StrFormat("  %-12s %-52s %s\n", key.name, key.meaning, calls));
   }
   if (args.empty()) {
-    std::cout << "\nSets:\n";
+    Out("\nSets:\n");
     for (const CallSetInfo& set : AllCallSets()) {
       std::vector<absl::string_view> members;
       for (const CallInfo& info : AllCalls()) {
         if ((CallsIn(set) & MaskOf(info.call)) != 0) members.push_back(info.name);
       }
-      std::cout << absl::StrFormat("  %-10s %s\n", set.name,
-                                   set.bits == 0 ? std::string("every call above")
-                                                 : absl::StrJoin(members, " "));
+      Out(absl::StrFormat(
+          "  %-10s %s\n", set.name,
+          set.bits == 0 ? std::string("every call above") : absl::StrJoin(members, " ")));
     }
   }
   return kExitOk;

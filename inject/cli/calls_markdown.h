@@ -5,7 +5,7 @@
 // AllCallSets, AllKeys). `ipcfault calls --markdown` prints it;
 // //inject:calls_doc_test checks docs/calls.md is exactly this text.
 //
-//   std::cout << ipcfault::cli::CallsMarkdown();
+//   Out(ipcfault::cli::CallsMarkdown());
 //
 // Thread-safe: pure functions over constant tables.
 

@@ -4,7 +4,6 @@
 // rules, and print each in canonical form.
 
 #include <cstring>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -50,7 +49,7 @@ int CheckCommand(absl::Span<const std::string> args,
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!options_done && IsHelp(arg)) {
-      std::cout << kCheckHelp;
+      Out(kCheckHelp);
       return kExitOk;
     }
     if (!options_done && arg == "--") {
@@ -85,23 +84,23 @@ int CheckCommand(absl::Span<const std::string> args,
     std::string source = input.is_rule ? "-e" : input.text == "-" ? "<stdin>" : input.text;
     absl::StatusOr<std::string> text = input.is_rule ? input.text : ReadFile(input.text);
     if (!text.ok()) {
-      std::cerr << "ipcfault check: " << text.status().message() << "\n";
+      Err("ipcfault check: ", text.status().message(), "\n");
       exit_code = kExitInvalid;
       continue;
     }
     if (input.is_rule && (text->empty() || text->find('\n') != std::string::npos)) {
-      std::cerr << "-e: a rule given with -e is one line, not empty\n";
+      Err("-e: a rule given with -e is one line, not empty\n");
       exit_code = kExitInvalid;
       continue;
     }
     absl::StatusOr<std::vector<Rule>> rules = ParseScenario(*text, source);
     if (!rules.ok()) {
-      std::cerr << rules.status().message() << "\n";
+      Err(rules.status().message(), "\n");
       exit_code = kExitInvalid;
       continue;
     }
-    if (inputs.size() > 1) std::cout << "# " << source << "\n";
-    std::cout << FormatScenario(*rules);
+    if (inputs.size() > 1) Out("# ", source, "\n");
+    Out(FormatScenario(*rules));
   }
   return exit_code;
 }

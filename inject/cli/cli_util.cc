@@ -8,10 +8,10 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <iostream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,11 +21,14 @@
 
 namespace ipcfault::cli {
 
+void WriteOut(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+void WriteErr(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); }
+
 void PrintUsageError(absl::string_view command, absl::string_view message) {
   std::string prefix =
       command.empty() ? "ipcfault" : absl::StrCat("ipcfault ", command);
-  std::cerr << prefix << ": " << message << "\nTry '" << prefix
-            << " --help' for more information.\n";
+  Err(prefix, ": ", message, "\nTry '", prefix, " --help' for more information.\n");
 }
 
 bool IsHelp(absl::string_view arg) { return arg == "-h" || arg == "--help"; }

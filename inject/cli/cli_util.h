@@ -3,10 +3,13 @@
 // What the `ipcfault` commands share: their exit statuses, the usage-error
 // message, reading a file or stdin, the environment.
 //
-//   if (IsHelp(arg)) { std::cout << kRunHelp; return kExitOk; }
+//   if (IsHelp(arg)) { Out(kRunHelp); return kExitOk; }
 //   PrintUsageError("run", "missing '--' before the program");
+//   Err("ipcfault sweep: cannot write ", path, "\n");
 //
-// Thread-compatible (PrintUsageError writes to std::cerr).
+// The command writes through stdio (Out, Err), never the standard streams:
+// //:ipcfault does not construct std::cout or std::cerr (docs/run.md, "The
+// command's own start"). Thread-compatible.
 
 #ifndef IPCFAULT_INJECT_CLI_CLI_UTIL_H_
 #define IPCFAULT_INJECT_CLI_CLI_UTIL_H_
@@ -15,6 +18,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace ipcfault::cli {
@@ -25,6 +29,24 @@ inline constexpr int kExitInvalid = 1;  // check: a scenario is bad
 inline constexpr int kExitUsage = 2;    // bad command line, bad rules, unrunnable
 inline constexpr int kExitCannotExecute = 126;
 inline constexpr int kExitNotFound = 127;
+
+// Writes `text` to stdout (buffered, as stdio buffers it: fflush(stdout)
+// where it must come out before what follows).
+void WriteOut(absl::string_view text);
+
+// Writes `text` to stderr (unbuffered), in one write when it can.
+void WriteErr(absl::string_view text);
+
+// The pieces, concatenated as absl::StrCat concatenates them, to stdout or
+// stderr.
+template <typename... Pieces>
+void Out(const Pieces&... pieces) {
+  WriteOut(absl::StrCat(pieces...));
+}
+template <typename... Pieces>
+void Err(const Pieces&... pieces) {
+  WriteErr(absl::StrCat(pieces...));
+}
 
 // Prints "ipcfault COMMAND: MESSAGE" and a pointer to --help on stderr.
 // An empty `command` is the tool itself.

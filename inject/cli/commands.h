@@ -11,7 +11,8 @@
 //   int status = RunCommand({"-e", "connect:error=EPERM", "--", "./client"},
 //                           {.argv0 = "ipcfault"});
 //
-// Thread-compatible: commands write to std::cout and std::cerr.
+// Thread-compatible: commands write to stdout and stderr (Out, Err in
+// cli_util.h).
 
 #ifndef IPCFAULT_INJECT_CLI_COMMANDS_H_
 #define IPCFAULT_INJECT_CLI_COMMANDS_H_

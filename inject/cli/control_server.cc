@@ -36,7 +36,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <iostream>
 #include <memory>
 #include <new>
 #include <optional>
@@ -247,10 +246,9 @@ std::optional<uint64_t> ControlServer::RunSeed() {
     seed_ = value;
   } else {
     seed_ = RandomBits();
-    std::cerr << "ipcfault: --seed=" << *seed_
-              << " (random seed for p= rules armed through --control; pass it to "
-                 "repeat this run)\n"
-              << std::flush;
+    Err("ipcfault: --seed=", *seed_,
+        " (random seed for p= rules armed through --control; pass it to "
+        "repeat this run)\n");
   }
   return seed_;
 }

@@ -3,8 +3,8 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,7 +71,7 @@ int Usage(absl::string_view message) {
 // Exit status for a failed command: the run said no (1), or it could not be
 // asked (2).
 int Failed(const absl::Status& status) {
-  std::cerr << "ipcfault ctl: " << status.message() << "\n";
+  Err("ipcfault ctl: ", status.message(), "\n");
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
@@ -152,16 +152,16 @@ int Arm(Controller& control, absl::Span<const std::string> args) {
   }
   absl::StatusOr<std::vector<uint32_t>> ids = control.Arm(text, source);
   if (!ids.ok()) {
-    std::cerr << "ipcfault ctl: " << ids.status().message() << "\n";
+    Err("ipcfault ctl: ", ids.status().message(), "\n");
     if (ids.status().code() == absl::StatusCode::kInvalidArgument) {
-      std::cerr << "ipcfault ctl: nothing was armed\n";
+      Err("ipcfault ctl: nothing was armed\n");
     }
     return ids.status().code() == absl::StatusCode::kInvalidArgument ||
                    ids.status().code() == absl::StatusCode::kResourceExhausted
                ? kExitFailed
                : kExitUsage;
   }
-  for (uint32_t id : *ids) std::cout << id << "\n";
+  for (uint32_t id : *ids) Out(id, "\n");
   return kExitOk;
 }
 
@@ -187,12 +187,10 @@ int List(Controller& control, absl::Span<const std::string> args) {
   if (!args.empty()) return Usage(absl::StrCat("list: unexpected '", args[0], "'"));
   absl::StatusOr<std::vector<ControlledRule>> rules = control.List();
   if (!rules.ok()) return Failed(rules.status());
-  std::cout << absl::StrFormat("%-4s %-8s %10s %10s  %s\n", "ID", "STATE", "MATCHED", "FIRED",
-                               "RULE");
+  Out(absl::StrFormat("%-4s %-8s %10s %10s  %s\n", "ID", "STATE", "MATCHED", "FIRED", "RULE"));
   for (const ControlledRule& rule : *rules) {
-    std::cout << absl::StrFormat("%-4d %-8s %10d %10d  %s\n", rule.id,
-                                 rule.armed ? "armed" : "disarmed", rule.matched, rule.fired,
-                                 rule.text);
+    Out(absl::StrFormat("%-4d %-8s %10d %10d  %s\n", rule.id, rule.armed ? "armed" : "disarmed",
+                        rule.matched, rule.fired, rule.text));
   }
   return kExitOk;
 }
@@ -232,8 +230,7 @@ int Wait(Controller& control, absl::Span<const std::string> args) {
   if (!fired.has_value()) return Usage("wait: how many fires? (--fired=N)");
   absl::StatusOr<uint64_t> count = control.Wait(*id, *fired, timeout);
   if (!count.ok()) return Failed(count.status());
-  std::cout << "rule " << *id << " fired " << *count << (*count == 1 ? " time" : " times")
-            << "\n";
+  Out("rule ", *id, " fired ", *count, (*count == 1 ? " time" : " times"), "\n");
   return kExitOk;
 }
 
@@ -241,7 +238,8 @@ int Log(Controller& control, absl::Span<const std::string> args) {
   if (!args.empty()) return Usage(absl::StrCat("log: unexpected '", args[0], "'"));
   absl::StatusOr<std::string> log = control.Log();
   if (!log.ok()) return Failed(log.status());
-  std::cout << *log << std::flush;
+  Out(*log);
+  std::fflush(stdout);
   return kExitOk;
 }
 
@@ -249,7 +247,7 @@ int Log(Controller& control, absl::Span<const std::string> args) {
 
 int CtlCommand(absl::Span<const std::string> args, const CommandContext&) {
   if (!args.empty() && IsHelp(args[0])) {
-    std::cout << kCtlHelp;
+    Out(kCtlHelp);
     return kExitOk;
   }
   if (args.size() < 2) {
@@ -265,7 +263,7 @@ int CtlCommand(absl::Span<const std::string> args, const CommandContext&) {
   }
   absl::StatusOr<Controller> control = Controller::Connect(args[0]);
   if (!control.ok()) {
-    std::cerr << "ipcfault ctl: " << control.status().message() << "\n";
+    Err("ipcfault ctl: ", control.status().message(), "\n");
     return kExitUsage;
   }
   if (command == "arm") return Arm(*control, rest);

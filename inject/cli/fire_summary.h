@@ -7,7 +7,7 @@
 // inject/internal/fire_log.h for the line format).
 //
 //   FireCounts counts = CountFires(log_text, rule_texts.size());
-//   std::cerr << FormatSummary(rule_texts, counts);
+//   Err(FormatSummary(rule_texts, counts));
 //
 // Thread-safe: the functions are pure.
 

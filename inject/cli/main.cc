@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -122,25 +121,24 @@ int Main(int argc, char** argv) {
   // command line are meant from where the user typed it.
   if (std::string dir = GetEnv("BUILD_WORKING_DIRECTORY"); !dir.empty()) {
     if (chdir(dir.c_str()) != 0) {
-      std::cerr << "ipcfault: cannot change to BUILD_WORKING_DIRECTORY " << dir
-                << ": " << strerror(errno) << "\n";
+      Err("ipcfault: cannot change to BUILD_WORKING_DIRECTORY ", dir, ": ", strerror(errno), "\n");
       return kExitUsage;
     }
   }
 
   if (args.empty()) {
-    std::cerr << MainHelp();
+    Err(MainHelp());
     return kExitUsage;
   }
   const std::string& name = args[0];
   absl::Span<const std::string> rest = absl::MakeConstSpan(args).subspan(1);
   if (IsHelp(name)) {
-    std::cout << MainHelp();
+    Out(MainHelp());
     return kExitOk;
   }
   if (name == "help") {
     if (rest.empty()) {
-      std::cout << MainHelp();
+      Out(MainHelp());
       return kExitOk;
     }
     const Command* command = FindCommand(rest[0]);
@@ -148,7 +146,7 @@ int Main(int argc, char** argv) {
       PrintUsageError("", absl::StrCat("unknown command '", rest[0], "'"));
       return kExitUsage;
     }
-    std::cout << command->help;
+    Out(command->help);
     return kExitOk;
   }
   if (const Command* command = FindCommand(name)) {

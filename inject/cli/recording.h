@@ -8,7 +8,7 @@
 //
 //   absl::StatusOr<Recording> rec = ParseSweepLog(text);
 //   Symbolize(*rec);
-//   for (const auto& [hash, site] : rec->sites) std::cout << site.where;
+//   for (const auto& [hash, site] : rec->sites) Out(site.where);
 //
 // Thread-compatible.
 

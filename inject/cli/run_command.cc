@@ -16,7 +16,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -358,8 +357,8 @@ void FixSeed(const std::vector<Rule>& rules, RunOptions& options) {
   }
   if (!random) return;
   options.seed = RandomBits();
-  std::cerr << "ipcfault: --seed=" << *options.seed
-            << " (random seed for p= rules; pass it to repeat this run)\n";
+  Err("ipcfault: --seed=", *options.seed,
+      " (random seed for p= rules; pass it to repeat this run)\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -530,7 +529,7 @@ std::string UnreachableExecNote(const inject_internal::SharedCounts& counts) {
 }
 
 int Stopped(const RunStop& stop) {
-  std::cerr << stop.message << std::flush;
+  Err(stop.message);
   return stop.exit_code;
 }
 
@@ -545,7 +544,7 @@ int RunCommand(absl::Span<const std::string> args,
   }
   RunOptions& options = *parsed;
   if (options.help) {
-    std::cout << kRunHelp;
+    Out(kRunHelp);
     return kExitOk;
   }
 
@@ -576,11 +575,9 @@ int RunCommand(absl::Span<const std::string> args,
       RunProgram(std::get<0>(program), options, env, fires, controlled);
   if (auto* stop = std::get_if<RunStop>(&outcome)) return Stopped(*stop);
   // Said even with -q: some of the run went without faults.
-  std::cerr << UnreachableExecNote(fires.counts) << std::flush;
+  Err(UnreachableExecNote(fires.counts));
   if (!options.quiet) {
-    std::cerr << Summary(options, rule_list, std::get<0>(outcome),
-                         CollectFires(fires), fires, controlled)
-              << std::flush;
+    Err(Summary(options, rule_list, std::get<0>(outcome), CollectFires(fires), fires, controlled));
   }
   return std::get<0>(outcome).exit_code;
 }

@@ -9,19 +9,15 @@
 // from that call stack in a process, whatever other calls come before it,
 // and the same rule replays the run under `ipcfault run`.
 
-#include "ipcfault/inject/cli/cli_util.h"
-#include "ipcfault/inject/cli/janitor.h"
-#include "ipcfault/inject/cli/commands.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,8 +28,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -54,6 +50,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ipcfault/inject/call.h"
+#include "ipcfault/inject/cli/cli_util.h"
+#include "ipcfault/inject/cli/commands.h"
+#include "ipcfault/inject/cli/janitor.h"
 #include "ipcfault/inject/cli/json.h"
 #include "ipcfault/inject/cli/program.h"
 #include "ipcfault/inject/cli/recording.h"
@@ -975,7 +974,8 @@ std::string ReportText(const Report& rep, bool quiet) {
 
 int WriteReports(const Report& rep, const SweepOptions& o) {
   std::string text = ReportText(rep, o.quiet);
-  std::cout << text << std::flush;
+  Out(text);
+  std::fflush(stdout);
   std::string json = o.json, junit = o.junit, txt;
   if (std::string outputs = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR"); !outputs.empty()) {
     if (json.empty()) json = absl::StrCat(outputs, "/sweep.json");
@@ -983,11 +983,11 @@ int WriteReports(const Report& rep, const SweepOptions& o) {
     txt = absl::StrCat(outputs, "/sweep.txt");
   }
   if (!json.empty() && !WriteFile(json, ReportJson(rep))) {
-    std::cerr << "ipcfault sweep: cannot write " << json << "\n";
+    Err("ipcfault sweep: cannot write ", json, "\n");
     return kExitUsage;
   }
   if (!junit.empty() && !WriteFile(junit, ReportJunit(rep))) {
-    std::cerr << "ipcfault sweep: cannot write " << junit << "\n";
+    Err("ipcfault sweep: cannot write ", junit, "\n");
     return kExitUsage;
   }
   if (!txt.empty()) WriteFile(txt, ReportText(rep, false));
@@ -1129,34 +1129,34 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
   if (!o.baseline.empty()) {
     absl::StatusOr<std::vector<Accepted>> b = LoadBaseline(o.baseline);
     if (!b.ok()) {
-      std::cerr << "ipcfault sweep: " << b.status().message() << "\n";
+      Err("ipcfault sweep: ", b.status().message(), "\n");
       return kExitUsage;
     }
     baseline = *std::move(b);
   }
   absl::StatusOr<std::string> program = FindProgram(o.command[0], GetEnv("PATH"));
   if (!program.ok()) {
-    std::cerr << "ipcfault sweep: " << program.status().message() << "\n";
+    Err("ipcfault sweep: ", program.status().message(), "\n");
     return kExitUsage;
   }
   if (absl::Status s = CheckPreloadable(*program); !s.ok()) {
-    std::cerr << "ipcfault sweep: " << s.message() << "\n";
+    Err("ipcfault sweep: ", s.message(), "\n");
     return kExitUsage;
   }
   absl::StatusOr<std::string> library = PreloadLibraryPath(argv0);
   if (!library.ok()) {
-    std::cerr << "ipcfault sweep: " << library.status().message() << "\n";
+    Err("ipcfault sweep: ", library.status().message(), "\n");
     return kExitUsage;
   }
   const std::string work = MakeWorkDir();
   if (work.empty()) {
-    std::cerr << "ipcfault sweep: cannot create a work directory: " << strerror(errno) << "\n";
+    Err("ipcfault sweep: cannot create a work directory: ", strerror(errno), "\n");
     return kExitUsage;
   }
   absl::StatusOr<std::unique_ptr<Janitor>> guard = GuardWorkDir(work);
   if (!guard.ok()) {
     RemoveTree(work);
-    std::cerr << "ipcfault sweep: " << guard.status().message() << "\n";
+    Err("ipcfault sweep: ", guard.status().message(), "\n");
     return kExitUsage;
   }
   // Orphans of a run come back to us, so none outlives the sweep.
@@ -1173,12 +1173,12 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
     absl::StatusOr<std::vector<std::string>> tests =
         ListTests(*program, o.command, o.gtest_filter, work);
     if (!tests.ok()) {
-      std::cerr << "ipcfault sweep: " << tests.status().message() << "\n";
+      Err("ipcfault sweep: ", tests.status().message(), "\n");
       return kExitUsage;
     }
     if (tests->empty()) {
-      std::cerr << "ipcfault sweep: " << o.command[0] << " has no test matching --gtest_filter="
-                << o.gtest_filter << "\n";
+      Err("ipcfault sweep: ", o.command[0], " has no test matching --gtest_filter=", o.gtest_filter,
+          "\n");
       return kExitUsage;
     }
     for (const std::string& t : *tests) {
@@ -1190,8 +1190,8 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
     }
   } else {
     if (!o.gtest_filter.empty()) {
-      std::cerr << "ipcfault sweep: --gtest_filter given, but " << o.command[0]
-                << " is not a GoogleTest binary\n";
+      Err("ipcfault sweep: --gtest_filter given, but ", o.command[0],
+          " is not a GoogleTest binary\n");
       return kExitUsage;
     }
     Target target;
@@ -1239,7 +1239,7 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
     for (std::thread& w : workers) w.join();
     for (const std::string& e : errors) {
       if (!e.empty()) {
-        std::cerr << "ipcfault sweep: " << e << "\n";
+        Err("ipcfault sweep: ", e, "\n");
         return kExitUsage;
       }
     }
@@ -1273,12 +1273,11 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
   }
   if (o.shard_count > 1) report.shard = absl::StrCat(o.shard_index, "/", o.shard_count);
   if (!o.quiet) {
-    std::cerr << "ipcfault sweep: " << targets.size()
-              << (targets.size() == 1 && targets[0].test.empty() ? " program" : " test case(s)")
-              << ", plan of " << plan.size() << " runs (the naive plan: "
-              << report.naive_plan_size << ")"
-              << (o.shard_count > 1 ? absl::StrCat(", ", mine.size(), " in shard ", report.shard) : "")
-              << ", " << o.jobs << " at a time\n";
+    Err("ipcfault sweep: ", targets.size(),
+        (targets.size() == 1 && targets[0].test.empty() ? " program" : " test case(s)"),
+        ", plan of ", plan.size(), " runs (the naive plan: ", report.naive_plan_size, ")",
+        (o.shard_count > 1 ? absl::StrCat(", ", mine.size(), " in shard ", report.shard) : ""),
+        ", ", o.jobs, " at a time\n");
   }
 
   // 3. The runs.
@@ -1349,10 +1348,10 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
       found |= r.finding;
     }
     if (!planned) {
-      std::cout << "ipcfault sweep: expected finding '" << e << "' is not in the plan\n";
+      Out("ipcfault sweep: expected finding '", e, "' is not in the plan\n");
       ok = false;
     } else if (here && !found) {
-      std::cout << "ipcfault sweep: expected finding '" << e << "' was not found\n";
+      Out("ipcfault sweep: expected finding '", e, "' was not found\n");
       ok = false;
     }
   }
@@ -1360,7 +1359,7 @@ int RunSweep(const SweepOptions& in, const std::string& argv0) {
     if (!r.finding || !r.accepted.empty()) continue;
     if (std::none_of(o.expect.begin(), o.expect.end(),
                      [&](const std::string& e) { return matches(text_of(r.run), e); })) {
-      std::cout << "ipcfault sweep: unexpected finding: " << text_of(r.run) << "\n";
+      Out("ipcfault sweep: unexpected finding: ", text_of(r.run), "\n");
       ok = false;
     }
   }
@@ -1373,19 +1372,19 @@ int Merge(absl::Span<const std::string> args) {
   std::vector<std::string> inputs;
   for (const std::string& arg : args) {
     if (arg == "-h" || arg == "--help") {
-      std::cout << kSweepHelp;
+      Out(kSweepHelp);
       return kExitOk;
     }
     if (absl::StartsWith(arg, "--json=")) o.json = arg.substr(7);
     else if (absl::StartsWith(arg, "--junit=")) o.junit = arg.substr(8);
     else if (arg == "-q" || arg == "--quiet") o.quiet = true;
     else if (absl::StartsWith(arg, "-")) {
-      std::cerr << "ipcfault sweep merge: unknown option '" << arg << "'\n";
+      Err("ipcfault sweep merge: unknown option '", arg, "'\n");
       return kExitUsage;
     } else inputs.push_back(arg);
   }
   if (inputs.empty()) {
-    std::cerr << "ipcfault sweep merge: no DIR or FILE given\n";
+    Err("ipcfault sweep merge: no DIR or FILE given\n");
     return kExitUsage;
   }
   std::vector<std::string> files;
@@ -1414,13 +1413,13 @@ int Merge(absl::Span<const std::string> args) {
   for (const std::string& in : inputs) {
     struct stat st;
     if (stat(in.c_str(), &st) != 0) {
-      std::cerr << "ipcfault sweep merge: " << in << ": " << strerror(errno) << "\n";
+      Err("ipcfault sweep merge: ", in, ": ", strerror(errno), "\n");
       return kExitUsage;
     }
     walk(in);
   }
   if (files.empty()) {
-    std::cerr << "ipcfault sweep merge: no sweep.json under " << absl::StrJoin(inputs, ", ") << "\n";
+    Err("ipcfault sweep merge: no sweep.json under ", absl::StrJoin(inputs, ", "), "\n");
     return kExitUsage;
   }
   Report rep;
@@ -1429,7 +1428,7 @@ int Merge(absl::Span<const std::string> args) {
     absl::StatusOr<std::string> text = ReadWhole(f);
     absl::StatusOr<JsonValue> v = text.ok() ? ParseJson(*text) : absl::StatusOr<JsonValue>(text.status());
     if (!v.ok()) {
-      std::cerr << "ipcfault sweep merge: " << f << ": " << v.status().message() << "\n";
+      Err("ipcfault sweep merge: ", f, ": ", v.status().message(), "\n");
       return kExitUsage;
     }
     if (rep.command.empty()) {
@@ -1457,8 +1456,8 @@ int Merge(absl::Span<const std::string> args) {
       rep.runs.push_back(std::move(res));
     }
   }
-  std::cerr << "ipcfault sweep merge: " << files.size() << " report(s), " << rep.runs.size()
-            << " of a plan of " << rep.plan_size << " runs\n";
+  Err("ipcfault sweep merge: ", files.size(), " report(s), ", rep.runs.size(), " of a plan of ",
+      rep.plan_size, " runs\n");
   std::string outputs_env = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR");
   unsetenv("TEST_UNDECLARED_OUTPUTS_DIR");  // merge writes only what it is asked to
   int rc = WriteReports(rep, o);
@@ -1476,7 +1475,7 @@ int RecordCommand(absl::Span<const std::string> args, const CommandContext& cont
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {
-      std::cout << kRecordHelp;
+      Out(kRecordHelp);
       return kExitOk;
     }
     if (arg == "--") {
@@ -1488,12 +1487,13 @@ int RecordCommand(absl::Span<const std::string> args, const CommandContext& cont
     } else if (absl::StartsWith(arg, "--timeout=")) {
       absl::StatusOr<absl::Duration> d = ParseDuration(arg.substr(10));
       if (!d.ok()) {
-        std::cerr << "ipcfault record: --timeout: " << d.status().message() << "\n";
+        Err("ipcfault record: --timeout: ", d.status().message(), "\n");
         return kExitUsage;
       }
       timeout = *d;
     } else if (absl::StartsWith(arg, "-")) {
-      std::cerr << "ipcfault record: unknown option '" << arg << "'\nTry 'ipcfault record --help' for more information.\n";
+      Err("ipcfault record: unknown option '", arg,
+          "'\nTry 'ipcfault record --help' for more information.\n");
       return kExitUsage;
     } else {
       break;
@@ -1501,32 +1501,32 @@ int RecordCommand(absl::Span<const std::string> args, const CommandContext& cont
   }
   std::vector<std::string> command(args.begin() + i, args.end());
   if (command.empty()) {
-    std::cerr << "ipcfault record: no PROGRAM given (ipcfault record [--json=FILE] -- PROGRAM [ARG]...)\n";
+    Err("ipcfault record: no PROGRAM given (ipcfault record [--json=FILE] -- PROGRAM [ARG]...)\n");
     return kExitUsage;
   }
   absl::StatusOr<std::string> program = FindProgram(command[0], GetEnv("PATH"));
   if (!program.ok()) {
-    std::cerr << "ipcfault record: " << program.status().message() << "\n";
+    Err("ipcfault record: ", program.status().message(), "\n");
     return kExitUsage;
   }
   if (absl::Status s = CheckPreloadable(*program); !s.ok()) {
-    std::cerr << "ipcfault record: " << s.message() << "\n";
+    Err("ipcfault record: ", s.message(), "\n");
     return kExitUsage;
   }
   absl::StatusOr<std::string> library = PreloadLibraryPath(argv0);
   if (!library.ok()) {
-    std::cerr << "ipcfault record: " << library.status().message() << "\n";
+    Err("ipcfault record: ", library.status().message(), "\n");
     return kExitUsage;
   }
   const std::string work = MakeWorkDir();
   if (work.empty()) {
-    std::cerr << "ipcfault record: cannot create a work directory\n";
+    Err("ipcfault record: cannot create a work directory\n");
     return kExitUsage;
   }
   absl::StatusOr<std::unique_ptr<Janitor>> guard = GuardWorkDir(work);
   if (!guard.ok()) {
     RemoveTree(work);
-    std::cerr << "ipcfault record: " << guard.status().message() << "\n";
+    Err("ipcfault record: ", guard.status().message(), "\n");
     return kExitUsage;
   }
   RunRequest req;
@@ -1539,31 +1539,30 @@ int RecordCommand(absl::Span<const std::string> args, const CommandContext& cont
   RunOutcome out = RunOnce(req);
   RemoveTree(work);
   if (!out.started) {
-    std::cerr << "ipcfault record: " << out.start_error << "\n";
+    Err("ipcfault record: ", out.start_error, "\n");
     return kExitUsage;
   }
-  std::cerr << out.output;
+  Err(out.output);
   absl::StatusOr<Recording> rec = ParseSweepLog(out.sweep_log);
   if (!rec.ok()) {
-    std::cerr << "ipcfault record: " << rec.status().message() << "\n";
+    Err("ipcfault record: ", rec.status().message(), "\n");
     return kExitUsage;
   }
   Symbolize(*rec);
   for (const RecordedProcess& p : rec->processes) {
-    std::cout << "process " << p.pid << " (" << Basename(p.exe) << ", parent " << p.ppid << ")\n";
-    std::cout << absl::StrFormat("  %-14s %5s %4s %-7s %-12s %s\n", "CALL", "#", "FD", "KIND", "SITE",
-                                 "WHERE");
+    Out("process ", p.pid, " (", Basename(p.exe), ", parent ", p.ppid, ")\n");
+    Out(absl::StrFormat("  %-14s %5s %4s %-7s %-12s %s\n", "CALL", "#", "FD", "KIND", "SITE",
+                        "WHERE"));
     for (const RecordedCall& c : rec->calls) {
       if (c.pid != p.pid) continue;
-      std::cout << absl::StrFormat("  %-14s %5d %4d %-7s %-12s %s\n", c.call, c.ordinal, c.fd,
-                                   c.kind, c.site, rec->sites[c.site].where);
+      Out(absl::StrFormat("  %-14s %5d %4d %-7s %-12s %s\n", c.call, c.ordinal, c.fd, c.kind,
+                          c.site, rec->sites[c.site].where));
     }
   }
-  std::cout << rec->calls.size() << " calls from " << rec->sites.size() << " sites in "
-            << rec->processes.size() << " process(es); " << Basename(command[0]) << " "
-            << DescribeStatus(out) << "\n";
+  Out(rec->calls.size(), " calls from ", rec->sites.size(), " sites in ", rec->processes.size(),
+      " process(es); ", Basename(command[0]), " ", DescribeStatus(out), "\n");
   if (!json.empty() && !WriteFile(json, RecordingJson(*rec))) {
-    std::cerr << "ipcfault record: cannot write " << json << "\n";
+    Err("ipcfault record: cannot write ", json, "\n");
     return kExitUsage;
   }
   if (out.timed_out) return kExitUsage;
@@ -1575,12 +1574,12 @@ int SweepCommand(absl::Span<const std::string> args, const CommandContext& conte
   bool help = false;
   absl::StatusOr<SweepOptions> o = ParseSweepOptions(args, &help);
   if (help) {
-    std::cout << kSweepHelp;
+    Out(kSweepHelp);
     return kExitOk;
   }
   if (!o.ok()) {
-    std::cerr << "ipcfault sweep: " << o.status().message()
-              << "\nTry 'ipcfault sweep --help' for more information.\n";
+    Err("ipcfault sweep: ", o.status().message(),
+        "\nTry 'ipcfault sweep --help' for more information.\n");
     return kExitUsage;
   }
   return RunSweep(*o, context.argv0);
