@@ -1,8 +1,9 @@
 // inject/internal/preload_eh_alloc.cc
 //
-// Linked into libipcfault_preload.so only (//inject:preload_runtime), and
-// into preload_eh_alloc_test: the C++ runtime's four exception-allocation
-// functions, in place of libstdc++.a's eh_alloc.o.
+// Linked into libipcfault_preload.so and the `ipcfault` command
+// (//inject:exception_allocation), and into preload_eh_alloc_test: the C++
+// runtime's four exception-allocation functions, in place of libstdc++.a's
+// eh_alloc.o.
 //
 // libstdc++'s own versions come with an emergency pool, for throwing
 // std::bad_alloc when malloc fails, which a static constructor allocates:
@@ -22,8 +23,9 @@
 // against the system's libstdc++). What is lost is the pool itself: a throw
 // inside the library when malloc has already failed terminates the process
 // instead of throwing std::bad_alloc. The library's code lets no exception
-// out into the program (its entry points are C functions), so that throw
-// would have ended in std::terminate as well.
+// out into the program (its entry points are C functions), and the command
+// catches no std::bad_alloc, so that throw would have ended in
+// std::terminate as well.
 //
 // Hidden, like internal/preload_runtime.cc's definitions: the program's own
 // exceptions stay its C++ runtime's business.

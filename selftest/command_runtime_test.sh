@@ -1,0 +1,51 @@
+#!/bin/sh
+# What the `ipcfault` command leaves out of the static C++ runtime, as the
+# preload library does (docs/run.md, "The command's own start").
+#
+# It never constructs the standard streams
+# (inject/internal/no_standard_streams.cc): this checks that no code in it
+# refers to std::cout, std::cerr, std::clog, std::cin or their wide twins,
+# but Abseil's CordRepBtree::AssertValid (inlined into its callers), which
+# would print a corrupt Cord tree to std::cout just before aborting. The
+# command writes through stdio (inject/cli/cli_util.h: Out, Err). Also that
+# the command's std::ios_base::Init is the one doing nothing, and that it
+# holds no exception emergency pool (libstdc++'s eh_alloc.o, whose static
+# constructor mallocs 73 KB; inject/internal/preload_eh_alloc.cc).
+# Usage: command_runtime_test.sh IPCFAULT_BINARY
+set -eu
+binary="$1"
+users="$(objdump -d --no-show-raw-insn -C "$binary" | awk '
+  /^[0-9a-f]+ <.*>:$/ { fn = $0 }
+  /<std::(w?cout|w?cerr|w?clog|w?cin)([@+>])/ { print fn }' | sort -u)"
+status=0
+if [ -z "$users" ]; then
+  echo "note: nothing in $binary refers to a standard stream"
+fi
+printf '%s\n' "$users" | while IFS= read -r fn; do
+  [ -n "$fn" ] || continue
+  case "$fn" in
+    *"cord_internal::CordRepBtree::"*) echo "allowed: $fn" ;;
+    *) echo "FAIL: $fn refers to a standard stream, which //:ipcfault never constructs (write with Out or Err, inject/cli/cli_util.h)"; exit 1 ;;
+  esac
+done || status=1
+# The no-op Init is a return; libstdc++'s builds eight streams and a locale.
+init="$(objdump -d --no-show-raw-insn "$binary" | awk '
+  /^[0-9a-f]+ <_ZNSt8ios_base4InitC1Ev>:$/ { p = 1; next }
+  p && /^$/ { exit }
+  p { n++ }
+  END { print n + 0 }')"
+if [ "$init" -eq 0 ] || [ "$init" -gt 2 ]; then
+  echo "FAIL: std::ios_base::Init::Init() in $binary is $init instructions, not the no-op of //inject:no_standard_streams"
+  status=1
+else
+  echo "ok: std::ios_base::Init::Init() is $init instruction(s)"
+fi
+pool="$(nm -C "$binary" | grep -E 'emergency_pool|eh_alloc' || true)"
+if [ -n "$pool" ]; then
+  echo "FAIL: libstdc++'s eh_alloc.o is linked into $binary:"
+  printf '%s\n' "$pool"
+  status=1
+else
+  echo "ok: no exception emergency pool"
+fi
+exit "$status"
