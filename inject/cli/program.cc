@@ -176,7 +176,7 @@ absl::Status CheckPreloadableAt(const std::string& path, int depth) {
   if (inject_internal::DescribeExecFile(file.fd(), &exec_file)) {
     char buf[128];
     if (const char* why = inject_internal::SecureExecReason(
-            inject_internal::CurrentCredentials(exec_file.has_caps), exec_file,
+            inject_internal::CurrentCredentials(exec_file), exec_file,
             buf, sizeof(buf))) {
       return absl::FailedPreconditionError(absl::StrCat(
           path, " would run in secure-execution mode (", why,

@@ -38,27 +38,42 @@ bool ReadFully(int fd, void* buf, size_t n, off_t offset) {
 // Whether the ELF file at `fd` asks for a program interpreter. Files that
 // are not ELF of this machine's class, or #! scripts, count as having one
 // (exec runs their interpreter, which the caller checks separately, or
-// fails).
+// fails). One read for the header and the program headers, which every
+// linker puts right after it; one beyond the first kilobyte is read alone.
+// (It runs before every exec of a preloaded process.)
 bool IsStaticElf(int fd) {
-  unsigned char ident[EI_NIDENT];
-  if (!ReadFully(fd, ident, sizeof(ident), 0)) return false;
-  if (memcmp(ident, ELFMAG, SELFMAG) != 0) return false;
-  if (ident[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32)) {
+  alignas(ElfW(Ehdr)) unsigned char head[1024];
+  ssize_t n;
+  do {
+    n = pread(fd, head, sizeof(head), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < static_cast<ssize_t>(sizeof(ElfW(Ehdr)))) return false;
+  if (memcmp(head, ELFMAG, SELFMAG) != 0) return false;
+  if (head[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32)) {
     return false;
   }
   ElfW(Ehdr) header;
-  if (!ReadFully(fd, &header, sizeof(header), 0)) return false;
+  memcpy(&header, head, sizeof(header));
   if (header.e_type != ET_EXEC && header.e_type != ET_DYN) return false;
   if (header.e_phentsize != sizeof(ElfW(Phdr))) return false;
-  for (int i = 0; i < header.e_phnum; ++i) {
+  const uint64_t have = static_cast<uint64_t>(n);
+  for (uint64_t i = 0; i < header.e_phnum; ++i) {
     ElfW(Phdr) ph;
-    if (!ReadFully(fd, &ph, sizeof(ph),
-                   static_cast<off_t>(header.e_phoff + i * sizeof(ph)))) {
+    const uint64_t at = header.e_phoff + i * sizeof(ph);
+    if (at >= header.e_phoff && at <= have && have - at >= sizeof(ph)) {
+      memcpy(&ph, head + at, sizeof(ph));
+    } else if (!ReadFully(fd, &ph, sizeof(ph), static_cast<off_t>(at))) {
       return false;
     }
     if (ph.p_type == PT_INTERP) return false;
   }
   return true;
+}
+
+// Whether the file's set-id bits or capabilities could raise privilege:
+// only then do no_new_privs and a nosuid mount decide anything.
+bool MayRaisePrivilege(const ExecFile& file) {
+  return (file.mode & (S_ISUID | S_ISGID)) != 0 || file.has_caps;
 }
 
 thread_local char reason_buf[128];
@@ -106,13 +121,15 @@ const char* SecureExecReason(const ExecCredentials& creds, const ExecFile& file,
   return nullptr;
 }
 
-ExecCredentials CurrentCredentials(bool capabilities) {
+namespace {
+
+ExecCredentials ReadCredentials(bool no_new_privs, bool capabilities) {
   ExecCredentials creds = {};
   uid_t saved;
   getresuid(&creds.ruid, &creds.euid, &saved);
   gid_t saved_gid;
   getresgid(&creds.rgid, &creds.egid, &saved_gid);
-  creds.no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+  if (no_new_privs) creds.no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
   if (!capabilities) return creds;
   __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
@@ -132,6 +149,14 @@ ExecCredentials CurrentCredentials(bool capabilities) {
   return creds;
 }
 
+}  // namespace
+
+ExecCredentials CurrentCredentials() { return ReadCredentials(true, true); }
+
+ExecCredentials CurrentCredentials(const ExecFile& file) {
+  return ReadCredentials(MayRaisePrivilege(file), file.has_caps);
+}
+
 bool DescribeExecFile(int fd, ExecFile* file) {
   struct stat st;
   if (fstat(fd, &st) != 0) return false;
@@ -139,8 +164,6 @@ bool DescribeExecFile(int fd, ExecFile* file) {
   file->mode = st.st_mode;
   file->uid = st.st_uid;
   file->gid = st.st_gid;
-  struct statfs fs;
-  file->nosuid_mount = fstatfs(fd, &fs) == 0 && (fs.f_flags & ST_NOSUID) != 0;
   vfs_ns_cap_data caps = {};
   ssize_t n = fgetxattr(fd, "security.capability", &caps, sizeof(caps));
   if (n >= static_cast<ssize_t>(XATTR_CAPS_SZ_1)) {
@@ -154,6 +177,10 @@ bool DescribeExecFile(int fd, ExecFile* file) {
       file->caps_inheritable |= uint64_t{caps.data[1].inheritable} << 32;
     }
   }
+  if (MayRaisePrivilege(*file)) {
+    struct statfs fs;
+    file->nosuid_mount = fstatfs(fd, &fs) == 0 && (fs.f_flags & ST_NOSUID) != 0;
+  }
   return true;
 }
 
@@ -166,7 +193,7 @@ const char* NotPreloadableReason(const char* path) {
   const char* reason = nullptr;
   ExecFile file;
   if (DescribeExecFile(fd, &file)) {
-    reason = SecureExecReason(CurrentCredentials(file.has_caps), file, reason_buf,
+    reason = SecureExecReason(CurrentCredentials(file), file, reason_buf,
                               sizeof(reason_buf));
     if (reason == nullptr && S_ISREG(file.mode) && IsStaticElf(fd)) {
       reason = "statically linked";

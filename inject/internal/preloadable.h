@@ -54,13 +54,18 @@ struct ExecFile {
 const char* SecureExecReason(const ExecCredentials& creds, const ExecFile& file,
                              char* buf, size_t size);
 
-// This process's credentials. Its capability sets (a capget and two prctl
-// calls per capability) only with `capabilities`: SecureExecReason needs
-// them only for a file that has file capabilities (ExecFile::has_caps), and
-// leaves them unread otherwise.
-ExecCredentials CurrentCredentials(bool capabilities = true);
+// This process's credentials, all of them.
+ExecCredentials CurrentCredentials();
 
-// The ExecFile of the open file `fd`; false if fstat fails.
+// This process's credentials as far as SecureExecReason needs them for
+// `file`: no_new_privs only for a file with set-id bits or capabilities,
+// the capability sets (a capget and two prctl calls per capability) only
+// for one with capabilities; what is not read is left zero.
+ExecCredentials CurrentCredentials(const ExecFile& file);
+
+// The ExecFile of the open file `fd`; false if fstat fails. nosuid_mount is
+// read (fstatfs) only for a file with set-id bits or capabilities, the
+// only files where it decides anything; false otherwise.
 bool DescribeExecFile(int fd, ExecFile* file);
 
 // Why the loader would not load LD_PRELOAD into `path` exec'd by this

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -109,9 +110,10 @@ std::string TempFile(const std::string& name, const std::string& content) {
   return path;
 }
 
-// A minimal ELF executable of this machine: a PT_LOAD, and a PT_INTERP if
-// `dynamic`.
-std::string Elf(bool dynamic) {
+// A minimal ELF executable of this machine: `loads` PT_LOADs, and a
+// PT_INTERP last if `dynamic`, its program headers `gap` bytes after the
+// ELF header.
+std::string Elf(bool dynamic, int loads = 1, size_t gap = 0) {
   ElfW(Ehdr) h = {};
   memcpy(h.e_ident, ELFMAG, SELFMAG);
   h.e_ident[EI_CLASS] = sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32;
@@ -120,15 +122,16 @@ std::string Elf(bool dynamic) {
   h.e_type = ET_DYN;
   h.e_machine = EM_X86_64;
   h.e_version = EV_CURRENT;
-  h.e_phoff = sizeof(h);
+  h.e_phoff = sizeof(h) + gap;
   h.e_ehsize = sizeof(h);
   h.e_phentsize = sizeof(ElfW(Phdr));
-  h.e_phnum = 2;
-  ElfW(Phdr) ph[2] = {};
-  ph[0].p_type = PT_LOAD;
-  ph[1].p_type = dynamic ? PT_INTERP : PT_NOTE;
+  h.e_phnum = static_cast<ElfW(Half)>(loads + 1);
+  std::vector<ElfW(Phdr)> ph(loads + 1, ElfW(Phdr){});
+  for (int i = 0; i < loads; ++i) ph[i].p_type = PT_LOAD;
+  ph[loads].p_type = dynamic ? PT_INTERP : PT_NOTE;
   std::string out(reinterpret_cast<const char*>(&h), sizeof(h));
-  out.append(reinterpret_cast<const char*>(ph), sizeof(ph));
+  out.append(gap, '\0');
+  out.append(reinterpret_cast<const char*>(ph.data()), ph.size() * sizeof(ph[0]));
   return out;
 }
 
@@ -139,6 +142,26 @@ TEST(NotPreloadableReason, StaticElfIsNamedDynamicIsFine) {
   EXPECT_EQ(NotPreloadableReason(TempFile("script", "#!/bin/sh\n").c_str()), nullptr);
   EXPECT_EQ(NotPreloadableReason("/no/such/file"), nullptr);
   EXPECT_EQ(NotPreloadableReason("/proc/self/exe"), nullptr);  // this test
+}
+
+// The program headers are read with the ELF header, in one read of the
+// file's first kilobyte; those beyond it, one by one.
+TEST(NotPreloadableReason, ProgramHeadersBeyondTheFirstKilobyteAreRead) {
+  // Its PT_INTERP (at 64 + 56 * loads) within, across and past 1 KB.
+  for (int loads : {1, 16, 17, 40}) {
+    SCOPED_TRACE(loads);
+    EXPECT_STREQ(NotPreloadableReason(TempFile("static", Elf(false, loads)).c_str()),
+                 "statically linked");
+    EXPECT_EQ(NotPreloadableReason(TempFile("dynamic", Elf(true, loads)).c_str()), nullptr);
+  }
+  EXPECT_STREQ(NotPreloadableReason(TempFile("far", Elf(false, 1, 4096)).c_str()),
+               "statically linked");
+  EXPECT_EQ(NotPreloadableReason(TempFile("far", Elf(true, 1, 4096)).c_str()), nullptr);
+  // Program headers past the end of the file: not an executable the loader
+  // runs; exec fails, and that is exec's business.
+  std::string cut = Elf(false, 40);
+  cut.resize(1000);
+  EXPECT_EQ(NotPreloadableReason(TempFile("cut", cut).c_str()), nullptr);
 }
 
 }  // namespace
