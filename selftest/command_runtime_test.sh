@@ -35,7 +35,7 @@ init="$(objdump -d --no-show-raw-insn "$binary" | awk '
   p { n++ }
   END { print n + 0 }')"
 if [ "$init" -eq 0 ] || [ "$init" -gt 2 ]; then
-  echo "FAIL: std::ios_base::Init::Init() in $binary is $init instructions, not the no-op of //inject:no_standard_streams"
+  echo "FAIL: std::ios_base::Init::Init() in $binary is $init instructions, not the no-op of //inject:lean_cxx_runtime"
   status=1
 else
   echo "ok: std::ios_base::Init::Init() is $init instruction(s)"

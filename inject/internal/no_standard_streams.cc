@@ -1,7 +1,7 @@
 // inject/internal/no_standard_streams.cc
 //
-// std::ios_base::Init, doing nothing: linked into the preload library
-// (through //inject:preload_runtime) and into the `ipcfault` command, never
+// std::ios_base::Init, doing nothing (//inject:lean_cxx_runtime): linked
+// into the preload library and into the `ipcfault` command, never
 // into the fixtures or a test (docs/run.md, "A libc-only preload library"
 // and "The command's own start").
 //

@@ -1,7 +1,7 @@
 // inject/internal/preload_eh_alloc.cc
 //
 // Linked into libipcfault_preload.so and the `ipcfault` command
-// (//inject:exception_allocation), and into preload_eh_alloc_test: the C++
+// (//inject:lean_cxx_runtime), and into preload_eh_alloc_test: the C++
 // runtime's four exception-allocation functions, in place of libstdc++.a's
 // eh_alloc.o.
 //
