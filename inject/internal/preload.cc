@@ -424,7 +424,8 @@ void Init() {
     // inside a call being decided (call_stack.h).
     WarmCallStack();
   }
-  if (!source.empty() || controlled) {
+  // An empty scenario (`ipcfault run` with no rule) has nothing to parse.
+  if ((!source.empty() && !text.empty()) || controlled) {
     // No absl::Status on this path (docs/run.md, "A libc-only preload library").
     std::vector<Rule> parsed;
     std::string error;
