@@ -151,8 +151,6 @@ ExecCredentials ReadCredentials(bool no_new_privs, bool capabilities) {
 
 }  // namespace
 
-ExecCredentials CurrentCredentials() { return ReadCredentials(true, true); }
-
 ExecCredentials CurrentCredentials(const ExecFile& file) {
   return ReadCredentials(MayRaisePrivilege(file), file.has_caps);
 }

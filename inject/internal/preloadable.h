@@ -54,9 +54,6 @@ struct ExecFile {
 const char* SecureExecReason(const ExecCredentials& creds, const ExecFile& file,
                              char* buf, size_t size);
 
-// This process's credentials, all of them.
-ExecCredentials CurrentCredentials();
-
 // This process's credentials as far as SecureExecReason needs them for
 // `file`: no_new_privs only for a file with set-id bits or capabilities,
 // the capability sets (a capget and two prctl calls per capability) only
