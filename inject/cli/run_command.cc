@@ -150,12 +150,16 @@ std::string Basename(absl::string_view path) {
                                                       : path.substr(slash + 1));
 }
 
-// The canonical absolute path of an existing file, as realpath(3) gives
-// it, but from the kernel's own name for the open file (/proc/self/fd): an
-// open and a readlink where realpath reads every component's link.
+// The canonical absolute path of an existing, readable file, as
+// realpath(3) gives it, but from the kernel's own name for the open file
+// (/proc/self/fd): an open and a readlink where realpath reads every
+// component's link.
 std::optional<std::string> RealPath(const std::string& path) {
   char resolved[PATH_MAX];
-  int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  // Opened for reading, so that an unreadable file fails here, as the
+  // loader would fail to read it (no separate access(2) check: one path
+  // walk, not two). O_NONBLOCK: a FIFO there must not hang the run.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   char link[32];
   snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -281,7 +285,6 @@ absl::StatusOr<std::string> SearchPreloadLibrary(const std::string& argv0) {
     candidates.push_back(absl::StrCat(dir, "/../lib/ipcfault/", kPreloadName));
   }
   for (const std::string& candidate : candidates) {
-    if (access(candidate.c_str(), R_OK) != 0) continue;
     if (std::optional<std::string> path = RealPath(candidate)) return *path;
   }
   return absl::NotFoundError(absl::StrCat(
