@@ -424,8 +424,9 @@ void Init() {
     // inside a call being decided (call_stack.h).
     WarmCallStack();
   }
-  // An empty scenario (`ipcfault run` with no rule) has nothing to parse.
-  if ((!source.empty() && !text.empty()) || controlled) {
+  // An empty scenario (`ipcfault run` with no rule) has nothing to parse;
+  // text is only ever set with its source.
+  if (!text.empty() || controlled) {
     // No absl::Status on this path (docs/run.md, "A libc-only preload library").
     std::vector<Rule> parsed;
     std::string error;
