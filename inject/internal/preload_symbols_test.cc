@@ -152,9 +152,9 @@ TEST(PreloadSymbols, NeedsOnlyLibcAndTheLoader) {
   EXPECT_THAT(needed, testing::Contains("libc.so.6"));
 }
 
-// internal/preload_runtime.cc makes std::ios_base::Init do nothing, which is
-// sound only while the library uses no standard stream: then libstdc++'s
-// globals_io.o, which defines them, is not linked in.
+// internal/no_standard_streams.cc makes std::ios_base::Init do nothing,
+// which is sound only while the library uses no standard stream: then
+// libstdc++'s globals_io.o, which defines them, is not linked in.
 TEST(PreloadSymbols, DefinesNoStandardStream) {
   const std::vector<NmSymbol> symbols = ListSymbols("--defined-only", Library());
   std::vector<std::string> streams;
@@ -175,7 +175,7 @@ TEST(PreloadSymbols, DefinesNoStandardStream) {
   ASSERT_GT(symbols.size(), 1000u) << "no symbol table to check";
   EXPECT_THAT(streams, testing::IsEmpty())
       << "the preload library uses a standard stream (whose initialisation "
-         "internal/preload_runtime.cc has removed), a locale or an ostream "
+         "internal/no_standard_streams.cc has removed), a locale or an ostream "
          "(which internal/preload_absl.cc keeps out)";
 }
 
