@@ -161,9 +161,9 @@ std::optional<std::string> RealPath(const std::string& path) {
   // walk, not two). O_NONBLOCK: a FIFO there must not hang the run.
   int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  char link[32];
-  snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(link, resolved, sizeof(resolved));
+  // Not snprintf: its frame alone is most of a page of stack.
+  const std::string link = absl::StrCat("/proc/self/fd/", fd);
+  ssize_t n = readlink(link.c_str(), resolved, sizeof(resolved));
   close(fd);
   // A name that is not a plain absolute path (no /proc; a file deleted
   // meanwhile, "... (deleted)"; one outside this process's root): ask
@@ -243,6 +243,18 @@ Step<std::string> ResolveProgram(const RunOptions& options) {
 // ---------------------------------------------------------------------------
 // Step 3: the preload library.
 
+// The kernel's name for this binary (canonical already), or "" if it has
+// none (deleted, say). Not inlined: its PATH_MAX buffer is off the stack
+// again before RealPath puts its own there.
+__attribute__((noinline)) std::string OwnExecutable() {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self));
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof(self)) return "";
+  absl::string_view name(self, static_cast<size_t>(n));
+  if (absl::EndsWith(name, " (deleted)")) return "";
+  return std::string(name);
+}
+
 // Finds libipcfault_preload.so: $IPCFAULT_PRELOAD_LIBRARY; the runfiles of
 // this binary (bazel run, bazel test, bazel-bin/ipcfault with its
 // .runfiles); next to it as Bazel lays out bazel-bin (bazel-bin/ipcfault
@@ -257,14 +269,7 @@ absl::StatusOr<std::string> SearchPreloadLibrary(const std::string& argv0) {
     }
     return *path;
   }
-  std::string exe;
-  // The kernel's name for this binary: canonical already.
-  char self[PATH_MAX];
-  if (ssize_t n = readlink("/proc/self/exe", self, sizeof(self));
-      n > 0 && static_cast<size_t>(n) < sizeof(self)) {
-    exe.assign(self, static_cast<size_t>(n));
-    if (absl::EndsWith(exe, " (deleted)")) exe.clear();
-  }
+  const std::string exe = OwnExecutable();
 
   std::vector<std::string> candidates;
   auto add_runfiles = [&](const std::string& root) {
@@ -374,6 +379,11 @@ std::vector<std::string> ProgramEnvironment(const std::string& library,
                                             const FireRecord& record,
                                             const std::string& run_id) {
   std::vector<std::string> env;
+  // Sized once: growing it would leave a heap page or two of buffers
+  // behind, each page a fault (docs/run.md, "The command's own start").
+  size_t inherited = 0;
+  while (environ[inherited] != nullptr) ++inherited;
+  env.reserve(inherited + 8);
   std::string preload = library;
   std::string asan_options;
   for (char** entry = environ; *entry != nullptr; ++entry) {

@@ -219,6 +219,21 @@ pid_t CloneClearingHandlers(char* stack, size_t stack_size, ChildPlan* plan) {
 #endif
 }
 
+// The child's stack (SpawnAndWait): kChildStackSize bytes, 64-byte
+// aligned, ending kLiveFramesBelow bytes below this function's own frame.
+// Called from the spawning function, its frame lies below all of that
+// function's locals; the gap holds the frame that is live while the child
+// runs, where this one was: CloneClearingHandlers' (its clone_args, in the
+// red zone below its stack pointer perhaps) or glibc's clone, a few hundred
+// bytes even unoptimized and under a sanitizer.
+constexpr size_t kChildStackSize = 16384;
+constexpr size_t kLiveFramesBelow = 2048;
+
+__attribute__((noinline)) char* ChildStackBelowCaller() {
+  uintptr_t top = reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - kLiveFramesBelow;
+  return reinterpret_cast<char*>((top - kChildStackSize) & ~uintptr_t{63});
+}
+
 }  // namespace
 
 const std::vector<int>& ForwardedSignals() {
@@ -286,16 +301,20 @@ absl::StatusOr<int> SpawnAndWait(const std::string& path,
   int tty = plan.tty;
 
   std::fflush(nullptr);
-  // The child's stack: it makes system calls only. A block of this
-  // thread's stack, which the child has to itself while this thread is
-  // suspended in clone().
-  alignas(64) char child_stack[16384];
+  // The child's stack: it makes system calls only. The part of this
+  // thread's stack below the frames live across the clone (this function's,
+  // the clone's own, with room to spare), as vfork(2) would lend it: the
+  // child has it to itself while this thread is suspended in clone(), and
+  // this thread's later calls reuse the pages it touched. A block of this
+  // frame instead would push those calls 16 KB deeper, onto pages touched
+  // for nothing else: each a page fault, at ~13 µs on a VM (docs/run.md).
+  char* const child_stack = ChildStackBelowCaller();
   plan.handlers_cleared = true;
-  pid_t child = CloneClearingHandlers(child_stack, sizeof(child_stack), &plan);
+  pid_t child = CloneClearingHandlers(child_stack, kChildStackSize, &plan);
   if (child < 0 && (errno == ENOSYS || errno == EINVAL || errno == EPERM)) {
     // No clone3, or no CLONE_CLEAR_SIGHAND: the child resets the handlers.
     plan.handlers_cleared = false;
-    child = clone(&SpawnChild, child_stack + sizeof(child_stack),
+    child = clone(&SpawnChild, child_stack + kChildStackSize,
                   CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   }
   int clone_errno = errno;
