@@ -44,62 +44,129 @@ constexpr uint32_t kExec = kCommon & ~kKeyRetval & ~kKeyDelayExit;
   constexpr int k##Camel##Errors[] = {0 IPCFAULT_SPEC_LEADING_COMMA(ERRORS)};
 #include "ipcfault/inject/call_spec.inc"
 
-constexpr std::array<CallInfo, kCallCount> kCalls = {{
+// The tables below hold pointers (names, lists of errors). In a shared
+// object, such as the preload library, the loader relocates every pointer
+// in constant data when a program starts, whether or not anything reads
+// it, and each page it writes is a page copied: ~15 us apiece on a VM
+// (docs/run.md, "The library's own start"). So each table is built on
+// first use, row by row by code (an aggregate initializer would be laid
+// out as constant data to copy from, relocations and all): when a
+// scenario is parsed, a rule armed or the calls listed, never in a
+// program that arms nothing. A fire needs an armed rule, and the engine
+// walks the call table as it publishes each rule (PublishLocked,
+// engine.cc), so the names a fire logs are built before any interposed
+// call, in a signal handler perhaps, can ask for them.
+
+std::array<CallInfo, kCallCount> BuildCalls() {
+  std::array<CallInfo, kCallCount> calls;
 #define IPCFAULT_CALL(symbol, Camel, RET, PARAMS, ARGS, FAILURE, ROLES, SETS, KEYS, ERRORS) \
-  {.call = Call::k##Camel,                                                             \
-   .name = #symbol,                                                                      \
-   .sets = static_cast<uint8_t>(SETS),                                                 \
-   .failure = FailureStyle::FAILURE,                                                   \
-   .errors = absl::Span<const int>(k##Camel##Errors).subspan(1),                                                         \
-   .keys = static_cast<uint32_t>(KEYS),                                                \
-   .defaults_to_socket_fds = ArgRoles{IPCFAULT_SPEC_UNPAREN ROLES}.fd_defaults_to_socket, \
-   .roles = ArgRoles{IPCFAULT_SPEC_UNPAREN ROLES}},
+  {                                                                                     \
+    CallInfo& row = calls[static_cast<int>(Call::k##Camel)];                            \
+    row.call = Call::k##Camel;                                                          \
+    row.name = #symbol;                                                                 \
+    row.sets = static_cast<uint8_t>(SETS);                                              \
+    row.failure = FailureStyle::FAILURE;                                                \
+    row.errors = absl::Span<const int>(k##Camel##Errors).subspan(1);                    \
+    row.keys = static_cast<uint32_t>(KEYS);                                             \
+    row.defaults_to_socket_fds = ArgRoles{IPCFAULT_SPEC_UNPAREN ROLES}.fd_defaults_to_socket; \
+    row.roles = ArgRoles{IPCFAULT_SPEC_UNPAREN ROLES};                                  \
+  }
 #include "ipcfault/inject/call_spec.inc"
-}};
+  return calls;
+}
 
-constexpr KeyInfo kKeys[] = {
-    {kKeyError, "error", "fail with this error (name or number)"},
-    {kKeyRetval, "retval", "return this value without making the call"},
-    {kKeyShort, "short", "transfer at most this many bytes"},
-    {kKeySignal, "signal", "deliver this signal to the caller on entry"},
-    {kKeyDelayEnter, "delay_enter", "sleep before the call (s ms us ns; bare: us)"},
-    {kKeyDelayExit, "delay_exit", "sleep after the call"},
-    {kKeyWhen, "when", "first[..last][+[step]]: which matching calls, from 1"},
-    {kKeyTimes, "times", "fire at most this many times"},
-    {kKeyP, "p", "fire with this probability"},
-    {kKeySeed, "seed", "the rule's own seed for p="},
-    {kKeyFd, "fd", "only calls on socket|pipe|file|any|N fds"},
-    {kKeyPort, "port", "only calls whose local or peer port is this"},
-    {kKeySig, "sig", "only calls that send this signal"},
-    {kKeySite, "site", "only calls from this call stack (ipcfault record)"},
-    {kKeyAs, "as", "as=strace: count and fail exactly as strace does (docs/fidelity.md)"},
-};
+const std::array<CallInfo, kCallCount>& Calls() {
+  static const std::array<CallInfo, kCallCount> calls = BuildCalls();
+  return calls;
+}
 
-constexpr CallSetInfo kCallSets[] = {
-    {kSetNet, "%net", "every call on a network socket or a name lookup"},
-    {kSetIo, "%io", "the calls that move or wait for data, and close"},
-    {kSetSignal, "%signal", "sending signals and changing dispositions or masks"},
-    {kSetProcess, "%process", "creating, reaping and signalling processes; exec, posix_spawn"},
-    {kSetPoll, "%poll", "the waiting calls, and those that set up what is waited on"},
-    {kSetExec, "%exec", "every call that runs a program (strace's execve): exec*, posix_spawn*"},
-    {0, "all", "every call in the table"},
-};
+#define IPCFAULT_COUNT_ROW(...) +1
+
+// The rule keys: KEY(bit, name, meaning).
+#define IPCFAULT_KEYS(KEY)                                                              \
+  KEY(kKeyError, "error", "fail with this error (name or number)")                      \
+  KEY(kKeyRetval, "retval", "return this value without making the call")                \
+  KEY(kKeyShort, "short", "transfer at most this many bytes")                           \
+  KEY(kKeySignal, "signal", "deliver this signal to the caller on entry")               \
+  KEY(kKeyDelayEnter, "delay_enter", "sleep before the call (s ms us ns; bare: us)")    \
+  KEY(kKeyDelayExit, "delay_exit", "sleep after the call")                              \
+  KEY(kKeyWhen, "when", "first[..last][+[step]]: which matching calls, from 1")         \
+  KEY(kKeyTimes, "times", "fire at most this many times")                               \
+  KEY(kKeyP, "p", "fire with this probability")                                         \
+  KEY(kKeySeed, "seed", "the rule's own seed for p=")                                   \
+  KEY(kKeyFd, "fd", "only calls on socket|pipe|file|any|N fds")                         \
+  KEY(kKeyPort, "port", "only calls whose local or peer port is this")                  \
+  KEY(kKeySig, "sig", "only calls that send this signal")                               \
+  KEY(kKeySite, "site", "only calls from this call stack (ipcfault record)")            \
+  KEY(kKeyAs, "as", "as=strace: count and fail exactly as strace does (docs/fidelity.md)")
+
+constexpr size_t kKeyCount = 0 IPCFAULT_KEYS(IPCFAULT_COUNT_ROW);
+
+std::array<KeyInfo, kKeyCount> BuildKeys() {
+  std::array<KeyInfo, kKeyCount> keys;
+  size_t n = 0;
+#define IPCFAULT_KEY_ROW(bit_, name_, meaning_) \
+  keys[n].bit = bit_;                           \
+  keys[n].name = name_;                         \
+  keys[n].meaning = meaning_;                   \
+  ++n;
+  IPCFAULT_KEYS(IPCFAULT_KEY_ROW)
+#undef IPCFAULT_KEY_ROW
+  return keys;
+}
+
+const std::array<KeyInfo, kKeyCount>& Keys() {
+  static const std::array<KeyInfo, kKeyCount> keys = BuildKeys();
+  return keys;
+}
+
+// The call sets: SET(bits, name, meaning).
+#define IPCFAULT_CALL_SETS(SET)                                                            \
+  SET(kSetNet, "%net", "every call on a network socket or a name lookup")                  \
+  SET(kSetIo, "%io", "the calls that move or wait for data, and close")                    \
+  SET(kSetSignal, "%signal", "sending signals and changing dispositions or masks")         \
+  SET(kSetProcess, "%process",                                                             \
+      "creating, reaping and signalling processes; exec, posix_spawn")                     \
+  SET(kSetPoll, "%poll", "the waiting calls, and those that set up what is waited on")     \
+  SET(kSetExec, "%exec",                                                                   \
+      "every call that runs a program (strace's execve): exec*, posix_spawn*")             \
+  SET(0, "all", "every call in the table")
+
+constexpr size_t kCallSetCount = 0 IPCFAULT_CALL_SETS(IPCFAULT_COUNT_ROW);
+
+std::array<CallSetInfo, kCallSetCount> BuildCallSets() {
+  std::array<CallSetInfo, kCallSetCount> sets;
+  size_t n = 0;
+#define IPCFAULT_SET_ROW(bits_, name_, meaning_) \
+  sets[n].bits = bits_;                          \
+  sets[n].name = name_;                          \
+  sets[n].meaning = meaning_;                    \
+  ++n;
+  IPCFAULT_CALL_SETS(IPCFAULT_SET_ROW)
+#undef IPCFAULT_SET_ROW
+  return sets;
+}
+
+const std::array<CallSetInfo, kCallSetCount>& CallSets() {
+  static const std::array<CallSetInfo, kCallSetCount> sets = BuildCallSets();
+  return sets;
+}
 
 }  // namespace
 
-absl::Span<const KeyInfo> AllKeys() { return kKeys; }
+absl::Span<const KeyInfo> AllKeys() { return Keys(); }
 
 const KeyInfo* KeyByName(absl::string_view name) {
-  for (const KeyInfo& key : kKeys) {
+  for (const KeyInfo& key : Keys()) {
     if (key.name == name) return &key;
   }
   return nullptr;
 }
 
-absl::Span<const CallSetInfo> AllCallSets() { return kCallSets; }
+absl::Span<const CallSetInfo> AllCallSets() { return CallSets(); }
 
 const CallSetInfo* CallSetByName(absl::string_view name) {
-  for (const CallSetInfo& set : kCallSets) {
+  for (const CallSetInfo& set : CallSets()) {
     if (set.name == name) return &set;
   }
   return nullptr;
@@ -107,18 +174,18 @@ const CallSetInfo* CallSetByName(absl::string_view name) {
 
 CallMask CallsIn(const CallSetInfo& set) {
   CallMask mask = 0;
-  for (const CallInfo& info : kCalls) {
+  for (const CallInfo& info : Calls()) {
     if (set.bits == 0 || (info.sets & set.bits) != 0) mask |= MaskOf(info.call);
   }
   return mask;
 }
 
-absl::Span<const CallInfo> AllCalls() { return kCalls; }
+absl::Span<const CallInfo> AllCalls() { return Calls(); }
 
-const CallInfo& GetCallInfo(Call call) { return kCalls[static_cast<int>(call)]; }
+const CallInfo& GetCallInfo(Call call) { return Calls()[static_cast<int>(call)]; }
 
 std::optional<Call> CallByName(absl::string_view name) {
-  for (const CallInfo& info : kCalls) {
+  for (const CallInfo& info : Calls()) {
     if (info.name == name) return info.call;
   }
   return std::nullopt;

@@ -50,7 +50,7 @@ constexpr NamedCode kHErrnoCodes[] = {
 // Aliases glibc defines beside the canonical names, which parse but are
 // never printed.
 struct Alias {
-  const char* name;
+  char name[12];  // not a pointer: no relocation at load (call.cc)
   ErrorCode error;
 };
 constexpr Alias kErrorAliases[] = {
@@ -63,7 +63,7 @@ constexpr Alias kErrorAliases[] = {
 // Signals 1..31 under their Linux names (without SIG), canonical first; the
 // aliases after them parse but are never printed.
 struct NamedSignal {
-  const char* name;
+  char name[8];  // not a pointer: no relocation at load (call.cc)
   int sig;
 };
 constexpr NamedSignal kSignals[] = {

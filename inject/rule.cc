@@ -52,8 +52,9 @@ constexpr uint64_t kMaxCount = When::kNoLast - 1;
 constexpr int kMaxErrno = 4095;
 constexpr uint64_t kMaxSite = (uint64_t{1} << 48) - 1;  // 12 hex digits
 
-// "Call::kConnect", by Call.
-constexpr absl::string_view kEnumerators[] = {
+// "Call::kConnect", by Call: characters, not pointers, so that the table
+// needs no relocation at load (call.cc).
+constexpr char kEnumerators[][32] = {
 #define IPCFAULT_CALL(name, Camel, ...) "Call::k" #Camel,
 #include "ipcfault/inject/call_spec.inc"
 };

@@ -10,7 +10,8 @@
 # command writes through stdio (inject/cli/cli_util.h: Out, Err). Also that
 # the command's std::ios_base::Init is the one doing nothing, and that it
 # holds no exception emergency pool (libstdc++'s eh_alloc.o, whose static
-# constructor mallocs 73 KB; inject/internal/preload_eh_alloc.cc).
+# constructor mallocs 73 KB; inject/internal/preload_eh_alloc.cc), and no
+# demangler (inject/internal/terse_terminate.cc).
 # Usage: command_runtime_test.sh IPCFAULT_BINARY
 set -eu
 binary="$1"
@@ -54,5 +55,15 @@ if [ -n "$pool" ]; then
   status=1
 else
   echo "ok: no exception emergency pool"
+fi
+# Its terminate handler is lean_cxx_runtime's, which needs no demangler
+# (inject/internal/terse_terminate.cc).
+demangler="$(nm "$binary" | grep -E ' (__cxa_demangle|cplus_demangle[a-z_]*)$' || true)"
+if [ -n "$demangler" ]; then
+  echo "FAIL: libstdc++'s demangler is linked into $binary (its verbose terminate handler):"
+  printf '%s\n' "$demangler"
+  status=1
+else
+  echo "ok: no libstdc++ demangler"
 fi
 exit "$status"

@@ -291,6 +291,9 @@ void PublishLocked() {
       armed.fired = &group->counters(i).fired;
       armed.text = group->text(i).c_str();
       armed.group_id = group->id();
+      // This walk also builds the call table (call.cc) before the rule can
+      // fire: the fire log reads call names from it, in a signal handler
+      // perhaps, where building it would not be safe.
       for (const CallInfo& info : AllCalls()) {
         if ((rule.calls & MaskOf(info.call)) != 0 && info.defaults_to_socket_fds) {
           armed.socket_by_default |= MaskOf(info.call);

@@ -146,8 +146,7 @@ void* ResolveReal(const char* name, void* self) {
   // (`___interceptor_read` in newer LLVM). Our `read` hides its alias, so
   // call its interceptor ourselves: ASan still checks the buffer and TSan
   // still sees the fd's happens-before edges.
-  static constexpr const char* kPrefixes[] = {"__interceptor_",
-                                              "___interceptor_"};
+  static constexpr char kPrefixes[][16] = {"__interceptor_", "___interceptor_"};
   for (const char* prefix : kPrefixes) {
     if (!HaveInterceptors()) break;
     char interceptor[64];

@@ -201,6 +201,50 @@ TEST(PreloadSymbols, HoldsNoExceptionEmergencyPool) {
   EXPECT_THAT(allocator_types, testing::ElementsAre('t'));
 }
 
+// internal/terse_terminate.cc takes the place of libstdc++'s vterminate.o,
+// whose __verbose_terminate_handler brings in the C++ demangler: 3 KB of
+// pointer tables the loader would relocate in every program the library
+// enters.
+TEST(PreloadSymbols, HoldsNoDemangler) {
+  const std::vector<NmSymbol> symbols = ListSymbols("--defined-only", Library());
+  ASSERT_GT(symbols.size(), 1000u) << "no symbol table to check";
+  std::vector<std::string> demangler;
+  for (const NmSymbol& symbol : symbols) {
+    if (symbol.name.find("demangle") != std::string::npos) demangler.push_back(symbol.name);
+  }
+  EXPECT_THAT(demangler, testing::IsEmpty())
+      << "libstdc++'s demangler is linked into the preload library";
+}
+
+// The pages of the library that the loader writes when it relocates it:
+// each is copied for the process, in every program the library enters
+// (~15 us apiece on the build machine's VM; docs/run.md, "A libc-only
+// preload library"). Its own tables hold characters or are built on first
+// use (inject/call.cc), so what is left is the C++ runtime's vtables, the
+// GOT and the real functions' slots.
+TEST(PreloadSymbols, LoaderRelocatesThreePagesAtMost) {
+  const std::string command = "readelf -rW '" + Library() + "'";
+  FILE* readelf = popen(command.c_str(), "r");
+  ASSERT_NE(readelf, nullptr) << command;
+  std::set<unsigned long long> pages;
+  size_t relocations = 0;
+  char line[4096];
+  while (fgets(line, sizeof(line), readelf) != nullptr) {
+    // "000000000007d320  0000000000000008 R_X86_64_RELATIVE  ..."
+    char* end = nullptr;
+    unsigned long long offset = strtoull(line, &end, 16);
+    if (end == line || end - line < 12 || *end != ' ') continue;
+    pages.insert(offset / 4096);
+    ++relocations;
+  }
+  ASSERT_EQ(pclose(readelf), 0) << command;
+  ASSERT_GT(relocations, 100u) << "no relocations read from " << command;
+  EXPECT_LE(pages.size(), 3u)
+      << relocations << " relocations write " << pages.size()
+      << " pages of the library at load: a new table of pointers? Give it "
+         "characters, or build it on first use (inject/call.cc)";
+}
+
 TEST(PreloadSymbols, ExportsTheInterposedFunctionsOnly) {
   const std::string library = Library();
   std::set<std::string> exported = DefinedDynamicSymbols(library);

@@ -46,7 +46,12 @@ inline CallMask Narrow(CallMask mask, const Needs& needs) {
 }
 
 // The fd= filter words, in canonical order.
-inline constexpr std::pair<absl::string_view, FdFilter::Kind> kFdKinds[] = {
+// Characters, not pointers: no relocation at load (call.cc).
+struct FdKindName {
+  char name[8];
+  FdFilter::Kind kind;
+};
+inline constexpr FdKindName kFdKinds[] = {
     {"socket", FdFilter::Kind::kSocket},
     {"pipe", FdFilter::Kind::kPipe},
     {"file", FdFilter::Kind::kFile},
