@@ -75,12 +75,25 @@ std::array<CallInfo, kCallCount> BuildCalls() {
   return calls;
 }
 
+// The table Build() returns, built on its first use.
+template <typename Table, Table (*Build)()>
+const Table& BuiltOnce() {
+  static const Table table = Build();
+  return table;
+}
+
 const std::array<CallInfo, kCallCount>& Calls() {
-  static const std::array<CallInfo, kCallCount> calls = BuildCalls();
-  return calls;
+  return BuiltOnce<std::array<CallInfo, kCallCount>, &BuildCalls>();
 }
 
 #define IPCFAULT_COUNT_ROW(...) +1
+
+// One row of a {bits, name, meaning} table, rows[n], by code.
+#define IPCFAULT_NAMED_ROW(rows, bits_field, bits_, name_, meaning_) \
+  rows[n].bits_field = bits_;                                        \
+  rows[n].name = name_;                                              \
+  rows[n].meaning = meaning_;                                        \
+  ++n;
 
 // The rule keys: KEY(bit, name, meaning).
 #define IPCFAULT_KEYS(KEY)                                                              \
@@ -105,19 +118,14 @@ constexpr size_t kKeyCount = 0 IPCFAULT_KEYS(IPCFAULT_COUNT_ROW);
 std::array<KeyInfo, kKeyCount> BuildKeys() {
   std::array<KeyInfo, kKeyCount> keys;
   size_t n = 0;
-#define IPCFAULT_KEY_ROW(bit_, name_, meaning_) \
-  keys[n].bit = bit_;                           \
-  keys[n].name = name_;                         \
-  keys[n].meaning = meaning_;                   \
-  ++n;
+#define IPCFAULT_KEY_ROW(...) IPCFAULT_NAMED_ROW(keys, bit, __VA_ARGS__)
   IPCFAULT_KEYS(IPCFAULT_KEY_ROW)
 #undef IPCFAULT_KEY_ROW
   return keys;
 }
 
 const std::array<KeyInfo, kKeyCount>& Keys() {
-  static const std::array<KeyInfo, kKeyCount> keys = BuildKeys();
-  return keys;
+  return BuiltOnce<std::array<KeyInfo, kKeyCount>, &BuildKeys>();
 }
 
 // The call sets: SET(bits, name, meaning).
@@ -137,19 +145,14 @@ constexpr size_t kCallSetCount = 0 IPCFAULT_CALL_SETS(IPCFAULT_COUNT_ROW);
 std::array<CallSetInfo, kCallSetCount> BuildCallSets() {
   std::array<CallSetInfo, kCallSetCount> sets;
   size_t n = 0;
-#define IPCFAULT_SET_ROW(bits_, name_, meaning_) \
-  sets[n].bits = bits_;                          \
-  sets[n].name = name_;                          \
-  sets[n].meaning = meaning_;                    \
-  ++n;
+#define IPCFAULT_SET_ROW(...) IPCFAULT_NAMED_ROW(sets, bits, __VA_ARGS__)
   IPCFAULT_CALL_SETS(IPCFAULT_SET_ROW)
 #undef IPCFAULT_SET_ROW
   return sets;
 }
 
 const std::array<CallSetInfo, kCallSetCount>& CallSets() {
-  static const std::array<CallSetInfo, kCallSetCount> sets = BuildCallSets();
-  return sets;
+  return BuiltOnce<std::array<CallSetInfo, kCallSetCount>, &BuildCallSets>();
 }
 
 }  // namespace
