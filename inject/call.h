@@ -9,7 +9,10 @@
 //   const ipcfault::CallInfo& info = ipcfault::GetCallInfo(ipcfault::Call::kConnect);
 //   // info.name == "connect", info.sets & ipcfault::kSetNet
 //
-// Thread-safe: everything here is immutable.
+// Thread-safe: everything here is immutable. The tables (AllCalls,
+// AllKeys, AllCallSets and the lookups over them) are built on their first
+// use, so that a program that arms nothing never pays for them (call.cc);
+// make that first use outside a signal handler, as arming a rule does.
 
 #ifndef IPCFAULT_INJECT_CALL_H_
 #define IPCFAULT_INJECT_CALL_H_

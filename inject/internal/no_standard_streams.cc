@@ -15,7 +15,7 @@
 // sound only while nothing uses a standard stream: the library's
 // preload_symbols_test checks that it defines none (libstdc++.a's
 // globals_io.o, which defines them, is then never linked in), and the
-// command's //selftest:command_streams_test that no code of the command
+// command's //selftest:command_runtime_test that no code of the command
 // refers to one but Abseil's CordRepBtree::AssertValid, which would print a
 // corrupt Cord tree to std::cout just before aborting the process. The
 // command writes through stdio (inject/cli/cli_util.h: Out, Err). (GCC 13
